@@ -1,0 +1,185 @@
+"""Plain data shared by every layer: compiled cards, learner state, views.
+
+Nothing here imports SQLAlchemy, click or rich.  The compiler produces
+:class:`CardSpec` values, the bank stores them and hands back
+:class:`CardView` values, the scheduler works on :class:`CardState`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+# E-Factor is kept as an integer in permille (2500 == 2.5), as Anki keeps ease.
+EF_INITIAL = 2500
+EF_MIN = 1300
+
+
+class CardKind(StrEnum):
+    """What a card is about (documented in docs/cards.md)."""
+
+    COMMAND = "command"  # a shell command and what it does
+    OPTION = "option"  # one option of a command (docker ps -a)
+    CONCEPT = "concept"  # prose: definitions, comparisons, reasons
+    ARCHITECTURE = "architecture"  # components and who talks to whom
+
+
+class CardStyle(StrEnum):
+    """How a card is asked."""
+
+    BASIC = "basic"  # front shown, back revealed, learner grades 0-5
+    TYPE = "type"  # learner types the answer (commands), graded automatically
+    CLOZE = "cloze"  # front holds {{c1::deletions::hint}}; back is extra text
+    CHOICE = "choice"  # multiple choice; ``choices`` holds the options
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """One card as compiled from a source; identity is ``fact`` + ``section``.
+
+    ``fact`` names what the card tests independently of its wording, e.g.
+    ``"command:docker ps:meaning"`` or ``"option:docker ps:-a"``.  Editing the
+    explanation in the chapter changes ``back`` but not the key, so learner
+    history survives recompiles.
+    """
+
+    kind: CardKind
+    style: CardStyle
+    front: str
+    back: str
+    fact: str
+    section: tuple[str, ...] = ()
+    source_file: str = ""
+    source_line: int = 0
+    tags: tuple[str, ...] = ()
+    media: tuple[str, ...] = ()
+    hint: str | None = None
+    # Other answers accepted for TYPE cards (aliases/variants of a command).
+    aliases: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    # Context shown with the answer (the sentence a cloze came from, notes).
+    extra: str = ""
+
+    def key(self, deck_key: str) -> str:
+        return card_key(deck_key, self.section, self.fact)
+
+    @property
+    def source(self) -> str:
+        return f"{self.source_file}:{self.source_line}"
+
+
+def card_key(deck_key: str, section: tuple[str, ...] | list[str], fact: str) -> str:
+    """Stable card id: a hash of deck, heading path and the fact tested."""
+    raw = "\x1f".join([deck_key, " > ".join(section), fact])
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class CardState:
+    """A learner's SM-2 state for one card.  ``last_review is None`` == new."""
+
+    due: date | None = None
+    interval: int = 0
+    ef: int = EF_INITIAL  # permille
+    repetitions: int = 0
+    lapses: int = 0
+    suspended: bool = False
+    leech: bool = False
+    last_review: datetime | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.last_review is None
+
+    def to_json(self, today: date) -> dict[str, object]:
+        due = self.due if self.due is not None else today
+        return {
+            "due": due.isoformat(),
+            "interval": self.interval,
+            "ef": self.ef / 1000,
+            "repetitions": self.repetitions,
+            "lapses": self.lapses,
+            "suspended": self.suspended,
+            "leech": self.leech,
+            "new": self.is_new,
+        }
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A stored card with its deck and (for one learner) its state."""
+
+    id: str
+    deck: str
+    spec: CardSpec
+    state: CardState = field(default_factory=CardState)
+    retired: bool = False
+
+    def to_json(self, today: date) -> dict[str, object]:
+        s = self.spec
+        data: dict[str, object] = {
+            "id": self.id,
+            "deck": self.deck,
+            "kind": str(s.kind),
+            "style": str(s.style),
+            "front": s.front,
+            "back": s.back,
+            "section": list(s.section),
+            "source": s.source,
+            "tags": list(s.tags),
+            "media": list(s.media),
+            "fact": s.fact,
+            "state": self.state.to_json(today),
+        }
+        if s.hint:
+            data["hint"] = s.hint
+        if s.aliases:
+            data["aliases"] = list(s.aliases)
+        if s.choices:
+            data["choices"] = [{"text": c.text, "correct": c.correct} for c in s.choices]
+        if s.extra:
+            data["extra"] = s.extra
+        if self.retired:
+            data["retired"] = True
+        return data
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """An image a chapter references, resolved against the chapter's folder."""
+
+    section: tuple[str, ...]
+    source_file: str
+    source_line: int
+    target: str  # as written in the chapter
+    path: str | None  # resolved absolute path, None when it does not exist
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """A non-fatal problem found while compiling (missing image, ...)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: warning: {self.message}"
+
+
+@dataclass
+class ChapterResult:
+    """What compiling one chapter yields."""
+
+    path: str
+    cards: list[CardSpec] = field(default_factory=list)
+    media: list[MediaRef] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
