@@ -183,3 +183,66 @@ class ChapterResult:
     cards: list[CardSpec] = field(default_factory=list)
     media: list[MediaRef] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DeckInfo:
+    """A deck as the bank knows it.  ``key`` is its stable identity."""
+
+    key: str
+    name: str
+    description: str = ""
+    anki_id: int | None = None
+    source_dir: str = ""
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What storing a compiled deck changed (card ids per outcome)."""
+
+    deck: str
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    revived: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "retired": len(self.retired),
+            "revived": len(self.revived),
+        }
+
+
+@dataclass(frozen=True)
+class DeckSummary:
+    key: str
+    name: str
+    cards: int
+    retired: int
+    by_kind: dict[str, int]
+    new: int
+    due: int
+    suspended: int
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One row of the append-only review log."""
+
+    id: int
+    card_id: str
+    learner: str
+    reviewed_at: datetime
+    study_day: date
+    kind: str
+    grade: int | None
+    answer: str | None
+    duration_ms: int | None
+    undoes: int | None
+    before: CardState
+    after: CardState

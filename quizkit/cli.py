@@ -1,0 +1,124 @@
+"""The ``quizkit`` command line: a thin layer over the library.
+
+Commands live in ``quizkit/commands/`` and are imported only when invoked,
+so ``quizkit --help`` and ``quizkit due`` do not pay for genanki, jieba or
+the exporters.  Library errors become one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from quizkit import __version__
+
+# name -> "module:attribute"; the order here is the order in --help.
+COMMANDS: dict[str, str] = {
+    "study": "quizkit.commands.study_cmds:study",
+    "due": "quizkit.commands.study_cmds:due",
+    "review": "quizkit.commands.study_cmds:review",
+    "quiz": "quizkit.commands.study_cmds:quiz",
+    "undo": "quizkit.commands.study_cmds:undo",
+    "suspend": "quizkit.commands.study_cmds:suspend",
+    "unsuspend": "quizkit.commands.study_cmds:unsuspend",
+    "compile": "quizkit.commands.bank_cmds:compile_cmd",
+    "init": "quizkit.commands.bank_cmds:init",
+    "decks": "quizkit.commands.bank_cmds:decks_cmd",
+    "cards": "quizkit.commands.bank_cmds:cards_cmd",
+    "show": "quizkit.commands.bank_cmds:show",
+    "preview": "quizkit.commands.author_cmds:preview",
+    "lint": "quizkit.commands.author_cmds:lint",
+    "new": "quizkit.commands.author_cmds:new",
+    "build": "quizkit.commands.author_cmds:build",
+    "export": "quizkit.commands.export_cmds:export",
+    "db": "quizkit.commands.db_cmds:db",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None or not _available(cmd_name):
+            return None
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every command module.
+        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from quizkit.errors import QuizkitError
+
+        try:
+            return super().invoke(ctx)
+        except QuizkitError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _available(name: str) -> bool:
+    module_name = COMMANDS[name].split(":")[0]
+    return importlib.util.find_spec(module_name) is not None
+
+
+SHORT_HELP = {
+    "study": "Daily review: due cards, then new ones, typed and self-graded.",
+    "due": "Due and new card counts per deck for today.",
+    "review": "Record one review of a card without the session UI.",
+    "quiz": "An exam of random cards, scored at the end.",
+    "undo": "Undo the last answer (or suspension).",
+    "suspend": "Take cards out of the review queue.",
+    "unsuspend": "Put suspended cards back into the review queue.",
+    "compile": "Compile chapters or a deck folder into the bank.",
+    "init": "Load the decks shipped with quizkit into the bank.",
+    "decks": "List decks with card counts.",
+    "cards": "List cards, filtered by deck, kind or section.",
+    "show": "Show one card with its state and review history.",
+    "preview": "Show the cards a chapter or deck would produce.",
+    "lint": "Check a deck folder or chapter for authoring mistakes.",
+    "new": "Create a deck folder to start authoring.",
+    "build": "Lint, compile and export a deck in one step.",
+    "export": "Export a deck to an Anki package (.apkg).",
+    "db": "Bank maintenance: upgrade, backup, info.",
+}
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="""\b
+Examples:
+  quizkit init                      # load the shipped Kubernetes deck
+  quizkit study                     # today's review
+  quizkit compile notes/ch1.md --deck Kubernetes
+  quizkit cards --deck Kubernetes --kind option --json
+  quizkit export Kubernetes -o kubernetes.apkg
+
+The bank is a SQLite file in your user data dir; --db or QUIZKIT_DB choose another
+(a path or a SQLAlchemy URL). QUIZKIT_NOW fixes the clock (ISO-8601).""",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="quizkit")
+def cli() -> None:
+    """quizkit: spaced-repetition cards compiled from your Markdown notes."""
+
+
+def main() -> None:
+    try:
+        cli(prog_name="quizkit")
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""CLI commands, one module per area; each command calls one library function."""

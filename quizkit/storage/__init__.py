@@ -1,0 +1,1 @@
+"""Storage: the SQLite/PostgreSQL bank behind quizkit (see bank.py)."""

@@ -1,0 +1,669 @@
+"""The question bank: storing compiled decks and each learner's progress.
+
+All SQL lives here (the CLI never writes any).  Writes are one transaction
+each: a compile either lands whole or not at all, and a review commits its
+state change and its log row together.  Cards are never deleted and the
+review log is append-only; an undo is itself a log row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+
+from quizkit.errors import DeckError, UnknownCardError, UnknownDeckError
+from quizkit.model import (
+    CardKind,
+    CardSpec,
+    CardState,
+    CardStyle,
+    CardView,
+    Choice,
+    DeckInfo,
+    DeckSummary,
+    ReviewRow,
+    SyncReport,
+)
+from quizkit.storage.db import OpenedDatabase, open_database
+from quizkit.storage.schema import card_states, cards, decks, reviews
+
+CHUNK = 2000  # rows per executemany batch on large compiles
+
+
+def content_hash(spec: CardSpec) -> str:
+    data = [
+        spec.kind,
+        spec.style,
+        spec.front,
+        spec.back,
+        list(spec.section),
+        spec.source_file,
+        spec.source_line,
+        list(spec.tags),
+        list(spec.media),
+        spec.hint,
+        list(spec.aliases),
+        [[c.text, c.correct] for c in spec.choices],
+        spec.extra,
+    ]
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _card_values(spec: CardSpec) -> dict[str, Any]:
+    return {
+        "fact": spec.fact,
+        "kind": str(spec.kind),
+        "style": str(spec.style),
+        "front": spec.front,
+        "back": spec.back,
+        "section": _dumps(list(spec.section)),
+        "source_file": spec.source_file,
+        "source_line": spec.source_line,
+        "tags": _dumps(list(spec.tags)),
+        "media": _dumps(list(spec.media)),
+        "hint": spec.hint,
+        "aliases": _dumps(list(spec.aliases)),
+        "choices": _dumps([[c.text, c.correct] for c in spec.choices]),
+        "extra": spec.extra,
+        "content_hash": content_hash(spec),
+    }
+
+
+def _spec_from_row(row: Row[Any]) -> CardSpec:
+    m = row._mapping
+    return CardSpec(
+        kind=CardKind(m["kind"]),
+        style=CardStyle(m["style"]),
+        front=m["front"],
+        back=m["back"],
+        fact=m["fact"],
+        section=tuple(json.loads(m["section"])),
+        source_file=m["source_file"],
+        source_line=m["source_line"],
+        tags=tuple(json.loads(m["tags"])),
+        media=tuple(json.loads(m["media"])),
+        hint=m["hint"],
+        aliases=tuple(json.loads(m["aliases"])),
+        choices=tuple(Choice(text=t, correct=bool(c)) for t, c in json.loads(m["choices"])),
+        extra=m["extra"],
+    )
+
+
+def _state_from_row(row: Row[Any]) -> CardState:
+    m = row._mapping
+    if m["st_learner"] is None:
+        return CardState()
+    return CardState(
+        due=m["st_due"],
+        interval=m["st_interval"],
+        ef=m["st_ef"],
+        repetitions=m["st_repetitions"],
+        lapses=m["st_lapses"],
+        suspended=bool(m["st_suspended"]),
+        leech=bool(m["st_leech"]),
+        last_review=m["st_last_review"],
+    )
+
+
+def _deck_from_row(row: Row[Any]) -> DeckInfo:
+    m = row._mapping
+    return DeckInfo(
+        key=m["key"],
+        name=m["name"],
+        description=m["description"],
+        anki_id=m["anki_id"],
+        source_dir=m["source_dir"],
+        settings=json.loads(m["settings"] or "{}"),
+    )
+
+
+_STATE_COLS = [
+    card_states.c.learner.label("st_learner"),
+    card_states.c.due.label("st_due"),
+    card_states.c.interval.label("st_interval"),
+    card_states.c.ef.label("st_ef"),
+    card_states.c.repetitions.label("st_repetitions"),
+    card_states.c.lapses.label("st_lapses"),
+    card_states.c.suspended.label("st_suspended"),
+    card_states.c.leech.label("st_leech"),
+    card_states.c.last_review.label("st_last_review"),
+]
+
+
+class Bank:
+    """A quizkit bank for one learner (other learners' state is never touched)."""
+
+    def __init__(self, opened: OpenedDatabase, learner: str) -> None:
+        self._opened = opened
+        self.engine: Engine = opened.engine
+        self.learner = learner
+
+    # -- lifecycle -------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self._opened.url
+
+    @property
+    def backup(self) -> str | None:
+        """The copy made before a migration on open, if one was made."""
+        return str(self._opened.backup) if self._opened.backup else None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Bank:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- decks -------------------------------------------------------------
+    def _card_query(self) -> sa.Select[Any]:
+        join = cards.join(decks, decks.c.id == cards.c.deck_id).outerjoin(
+            card_states,
+            sa.and_(card_states.c.card_id == cards.c.id, card_states.c.learner == self.learner),
+        )
+        return sa.select(cards, decks.c.name.label("deck_name"), *_STATE_COLS).select_from(join)
+
+    def _view(self, row: Row[Any]) -> CardView:
+        m = row._mapping
+        return CardView(
+            id=m["id"],
+            deck=m["deck_name"],
+            spec=_spec_from_row(row),
+            state=_state_from_row(row),
+            retired=m["retired_at"] is not None,
+        )
+
+    def _deck_row(self, conn: Connection, name: str) -> Row[Any]:
+        row = conn.execute(sa.select(decks).where(decks.c.key == name)).first()
+        if row is None:
+            row = conn.execute(sa.select(decks).where(decks.c.name == name)).first()
+        if row is None:
+            lowered = name.casefold()
+            matches = [r for r in conn.execute(sa.select(decks)) if r.name.casefold() == lowered]
+            row = matches[0] if len(matches) == 1 else None
+        if row is None:
+            known = ", ".join(r.name for r in conn.execute(sa.select(decks.c.name).order_by(decks.c.name)))
+            hint = f" (decks: {known})" if known else " (the bank has no decks yet; run 'quizkit compile')"
+            raise UnknownDeckError(f"no deck named {name!r}{hint}")
+        return row
+
+    def get_deck(self, name: str) -> DeckInfo:
+        with self.engine.connect() as conn:
+            return _deck_from_row(self._deck_row(conn, name))
+
+    def list_deck_infos(self) -> list[DeckInfo]:
+        with self.engine.connect() as conn:
+            return [_deck_from_row(r) for r in conn.execute(sa.select(decks).order_by(decks.c.name))]
+
+    def sync_deck(
+        self,
+        info: DeckInfo,
+        specs: Sequence[CardSpec],
+        *,
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> SyncReport:
+        """Store a compiled deck: add, update, retire and revive cards in one transaction."""
+        report = SyncReport(deck=info.name)
+        keyed: dict[str, tuple[int, CardSpec]] = {}
+        for pos, spec in enumerate(specs):
+            cid = spec.key(info.key)
+            if cid in keyed:
+                first = keyed[cid][1]
+                raise DeckError(
+                    f"two cards test the same fact {spec.fact!r} in section "
+                    f"{' > '.join(spec.section) or '(top)'} (first at {first.source})",
+                    file=spec.source_file or None,
+                    line=spec.source_line or None,
+                )
+            keyed[cid] = (pos, spec)
+        with self.engine.begin() as conn:
+            deck_id = self._upsert_deck(conn, info, now)
+            existing: dict[str, tuple[str, datetime | None, int]] = {
+                r.id: (r.content_hash, r.retired_at, r.position)
+                for r in conn.execute(
+                    sa.select(cards.c.id, cards.c.content_hash, cards.c.retired_at, cards.c.position).where(
+                        cards.c.deck_id == deck_id
+                    )
+                )
+            }
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            moves: list[dict[str, Any]] = []
+            done = 0
+            for cid, (pos, spec) in keyed.items():
+                values = _card_values(spec)
+                old = existing.get(cid)
+                if old is None:
+                    inserts.append(
+                        {"id": cid, "deck_id": deck_id, "position": pos, "retired_at": None,
+                         "created_at": now, "updated_at": now, **values}
+                    )
+                    report.added.append(cid)
+                elif old[1] is not None or old[0] != values["content_hash"]:
+                    updates.append({"b_id": cid, "position": pos, "retired_at": None, "updated_at": now, **values})
+                    (report.revived if old[1] is not None else report.updated).append(cid)
+                else:
+                    if old[2] != pos:
+                        moves.append({"b_id": cid, "position": pos})
+                    report.unchanged.append(cid)
+                done += 1
+                if progress is not None and done % CHUNK == 0:
+                    progress(CHUNK)
+            retire = [cid for cid, old in existing.items() if cid not in keyed and old[1] is None]
+            report.retired.extend(retire)
+            for i in range(0, len(inserts), CHUNK):
+                conn.execute(sa.insert(cards), inserts[i : i + CHUNK])
+            if updates:
+                stmt = (
+                    sa.update(cards)
+                    .where(cards.c.id == sa.bindparam("b_id"))
+                    .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"})
+                )
+                for i in range(0, len(updates), CHUNK):
+                    conn.execute(stmt, updates[i : i + CHUNK])
+            if moves:
+                stmt = sa.update(cards).where(cards.c.id == sa.bindparam("b_id")).values(position=sa.bindparam("position"))
+                conn.execute(stmt, moves)
+            for i in range(0, len(retire), CHUNK):
+                conn.execute(
+                    sa.update(cards).where(cards.c.id.in_(retire[i : i + CHUNK])).values(retired_at=now, updated_at=now)
+                )
+            if progress is not None:
+                progress(done % CHUNK)
+            if len(inserts) > 10_000 and conn.dialect.name in ("sqlite", "postgresql"):
+                conn.exec_driver_sql("ANALYZE")
+        return report
+
+    def _upsert_deck(self, conn: Connection, info: DeckInfo, now: datetime) -> int:
+        values = {
+            "name": info.name,
+            "description": info.description,
+            "anki_id": info.anki_id,
+            "source_dir": info.source_dir,
+            "settings": _dumps(info.settings),
+            "updated_at": now,
+        }
+        row = conn.execute(sa.select(decks.c.id).where(decks.c.key == info.key)).first()
+        if row is not None:
+            conn.execute(sa.update(decks).where(decks.c.id == row.id).values(**values))
+            return int(row.id)
+        clash = conn.execute(sa.select(decks.c.key).where(decks.c.name == info.name)).first()
+        if clash is not None:
+            raise DeckError(f"a different deck ({clash.key!r}) is already named {info.name!r}")
+        result = conn.execute(sa.insert(decks).values(key=info.key, created_at=now, **values))
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def deck_summaries(self, today: date) -> list[DeckSummary]:
+        """Every deck with card counts by kind and the learner's new/due/suspended counts."""
+        active = cards.c.retired_at.is_(None)
+        with self.engine.connect() as conn:
+            kinds: dict[int, dict[str, int]] = {}
+            retired: dict[int, int] = {}
+            for r in conn.execute(
+                sa.select(cards.c.deck_id, cards.c.kind, active.label("active"), sa.func.count())
+                .group_by(cards.c.deck_id, cards.c.kind, active)
+            ):
+                if r.active:
+                    kinds.setdefault(r.deck_id, {})[r.kind] = r[3]
+                else:
+                    retired[r.deck_id] = retired.get(r.deck_id, 0) + r[3]
+            due = self._per_deck_counts(conn, today)
+            out = []
+            for d in conn.execute(sa.select(decks).order_by(decks.c.name)):
+                by_kind = kinds.get(d.id, {})
+                n_due, n_new, n_susp = due.get(d.id, (0, 0, 0))
+                out.append(
+                    DeckSummary(
+                        key=d.key, name=d.name, cards=sum(by_kind.values()), retired=retired.get(d.id, 0),
+                        by_kind=dict(sorted(by_kind.items())), new=n_new, due=n_due, suspended=n_susp,
+                    )
+                )
+            return out
+
+    def _per_deck_counts(self, conn: Connection, today: date) -> dict[int, tuple[int, int, int]]:
+        st = card_states
+        seen = st.c.last_review.is_not(None)
+        susp = sa.func.coalesce(st.c.suspended, False)
+        q = (
+            sa.select(
+                cards.c.deck_id,
+                sa.func.sum(sa.case((sa.and_(seen, ~susp, st.c.due <= today), 1), else_=0)).label("due"),
+                sa.func.sum(sa.case((sa.and_(~seen.is_(True), ~susp), 1), else_=0)).label("new"),
+                sa.func.sum(sa.case((susp, 1), else_=0)).label("susp"),
+            )
+            .select_from(
+                cards.outerjoin(st, sa.and_(st.c.card_id == cards.c.id, st.c.learner == self.learner))
+            )
+            .where(cards.c.retired_at.is_(None))
+            .group_by(cards.c.deck_id)
+        )
+        return {r.deck_id: (int(r.due or 0), int(r.new or 0), int(r.susp or 0)) for r in conn.execute(q)}
+
+    # -- cards -------------------------------------------------------------
+    def iter_cards(
+        self,
+        deck: str | None = None,
+        kind: str | None = None,
+        *,
+        include_retired: bool = False,
+        section: str | None = None,
+    ) -> Iterator[CardView]:
+        """Cards in deck/source order, streamed (constant memory on large banks)."""
+        q = self._card_query()
+        with self.engine.connect() as conn:
+            if deck is not None:
+                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
+            if kind is not None:
+                q = q.where(cards.c.kind == kind)
+            if not include_retired:
+                q = q.where(cards.c.retired_at.is_(None))
+            q = q.order_by(decks.c.name, cards.c.position)
+            result = conn.execution_options(yield_per=1000).execute(q)
+            for row in result:
+                view = self._view(row)
+                if section is not None and section not in " > ".join(view.spec.section):
+                    continue
+                yield view
+
+    def get_card(self, card_id: str) -> CardView:
+        """A card by id or unique id prefix (retired cards included)."""
+        ident = card_id.strip().lower()
+        if not ident:
+            raise UnknownCardError("empty card id")
+        with self.engine.connect() as conn:
+            row = conn.execute(self._card_query().where(cards.c.id == ident)).first()
+            if row is not None:
+                return self._view(row)
+            if len(ident) >= 4 and all(ch in "0123456789abcdef" for ch in ident):
+                rows = conn.execute(self._card_query().where(cards.c.id.like(ident + "%")).limit(2)).all()
+                if len(rows) == 1:
+                    return self._view(rows[0])
+                if len(rows) > 1:
+                    raise UnknownCardError(f"card id {card_id!r} is ambiguous; give more characters")
+        raise UnknownCardError(f"no card with id {card_id!r}")
+
+    # -- study queries ------------------------------------------------------
+    def due_cards(self, today: date, *, deck: str | None = None, limit: int | None = None) -> list[CardView]:
+        """Reviews due on ``today`` or before, most overdue first (suspended and retired left out)."""
+        q = self._card_query().where(
+            card_states.c.learner.is_not(None),
+            card_states.c.last_review.is_not(None),
+            card_states.c.suspended.is_(False),
+            card_states.c.due <= today,
+            cards.c.retired_at.is_(None),
+        )
+        with self.engine.connect() as conn:
+            if deck is not None:
+                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
+            q = q.order_by(card_states.c.due, card_states.c.interval, cards.c.id)
+            if limit is not None:
+                q = q.limit(limit)
+            return [self._view(r) for r in conn.execute(q)]
+
+    def new_cards(self, *, deck: str | None = None, limit: int | None = None) -> list[CardView]:
+        """Cards this learner has never reviewed, in deck and source order."""
+        q = self._card_query().where(
+            cards.c.retired_at.is_(None),
+            sa.or_(
+                card_states.c.learner.is_(None),
+                sa.and_(card_states.c.last_review.is_(None), card_states.c.suspended.is_(False)),
+            ),
+        )
+        with self.engine.connect() as conn:
+            if deck is not None:
+                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
+            q = q.order_by(decks.c.name, cards.c.position)
+            if limit is not None:
+                q = q.limit(limit)
+            return [self._view(r) for r in conn.execute(q)]
+
+    def studied_today(self, today: date, *, deck: str | None = None) -> tuple[int, int]:
+        """(new cards introduced, reviews done) on study day ``today``, for daily limits."""
+        with self.engine.connect() as conn:
+            deck_id = self._deck_row(conn, deck).id if deck is not None else None
+            q_new = sa.select(sa.func.count()).select_from(
+                card_states.join(cards, cards.c.id == card_states.c.card_id)
+            ).where(card_states.c.learner == self.learner, card_states.c.first_review_day == today)
+            undone = sa.select(reviews.c.undoes).where(reviews.c.undoes.is_not(None)).scalar_subquery()
+            q_rev = (
+                sa.select(sa.func.count())
+                .select_from(reviews.join(cards, cards.c.id == reviews.c.card_id))
+                .where(
+                    reviews.c.learner == self.learner,
+                    reviews.c.study_day == today,
+                    reviews.c.kind.in_(("review", "relearn")),
+                    reviews.c.id.not_in(undone),
+                )
+            )
+            if deck_id is not None:
+                q_new = q_new.where(cards.c.deck_id == deck_id)
+                q_rev = q_rev.where(cards.c.deck_id == deck_id)
+            return int(conn.execute(q_new).scalar_one()), int(conn.execute(q_rev).scalar_one())
+
+    def due_summary(self, today: date) -> list[dict[str, Any]]:
+        """Due and new counts per deck for ``today`` (one grouped query)."""
+        with self.engine.connect() as conn:
+            counts = self._per_deck_counts(conn, today)
+            return [
+                {"deck": d.name, "due": counts.get(d.id, (0, 0, 0))[0], "new": counts.get(d.id, (0, 0, 0))[1]}
+                for d in conn.execute(sa.select(decks.c.id, decks.c.name).order_by(decks.c.name))
+            ]
+
+    # -- learner state -------------------------------------------------------
+    def _write_state(
+        self, conn: Connection, card_id: str, state: CardState, first_day: date | None
+    ) -> None:
+        values = {
+            "due": state.due,
+            "interval": state.interval,
+            "ef": state.ef,
+            "repetitions": state.repetitions,
+            "lapses": state.lapses,
+            "suspended": state.suspended,
+            "leech": state.leech,
+            "last_review": state.last_review,
+            "first_review_day": first_day,
+        }
+        res = conn.execute(
+            sa.update(card_states)
+            .where(card_states.c.card_id == card_id, card_states.c.learner == self.learner)
+            .values(**values)
+        )
+        if res.rowcount == 0:
+            conn.execute(sa.insert(card_states).values(card_id=card_id, learner=self.learner, **values))
+
+    def _first_day(self, conn: Connection, card_id: str) -> date | None:
+        return conn.execute(
+            sa.select(card_states.c.first_review_day).where(
+                card_states.c.card_id == card_id, card_states.c.learner == self.learner
+            )
+        ).scalar_one_or_none()
+
+    def _log(
+        self,
+        conn: Connection,
+        card_id: str,
+        *,
+        kind: str,
+        before: CardState,
+        after: CardState,
+        reviewed_at: datetime,
+        study_day: date,
+        first_day_before: date | None,
+        grade: int | None = None,
+        answer: str | None = None,
+        duration_ms: int | None = None,
+        undoes: int | None = None,
+    ) -> int:
+        res = conn.execute(
+            sa.insert(reviews).values(
+                card_id=card_id, learner=self.learner, reviewed_at=reviewed_at, study_day=study_day,
+                kind=kind, grade=grade, answer=answer, duration_ms=duration_ms, undoes=undoes,
+                due_before=before.due, interval_before=before.interval, ef_before=before.ef,
+                reps_before=before.repetitions, lapses_before=before.lapses,
+                suspended_before=before.suspended, leech_before=before.leech,
+                last_review_before=before.last_review, first_day_before=first_day_before,
+                due_after=after.due, interval_after=after.interval, ef_after=after.ef,
+                reps_after=after.repetitions, lapses_after=after.lapses,
+                suspended_after=after.suspended, leech_after=after.leech, last_review_after=after.last_review,
+            )
+        )
+        pk = res.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def record_review(
+        self,
+        card_id: str,
+        *,
+        before: CardState,
+        after: CardState,
+        grade: int,
+        kind: str,
+        reviewed_at: datetime,
+        study_day: date,
+        answer: str | None = None,
+        duration_ms: int | None = None,
+    ) -> int:
+        """Commit a review: the card's new state and its log row, in one transaction.
+
+        ``kind`` is ``new``, ``review``, ``relearn`` or ``drill`` (a step-7
+        re-drill: logged, state unchanged).  Returns the review's id.
+        """
+        if not 0 <= grade <= 5:
+            raise ValueError(f"grade must be 0-5, not {grade}")
+        with self.engine.begin() as conn:
+            self._require_card(conn, card_id)
+            first_before = self._first_day(conn, card_id)
+            first_after = first_before if first_before is not None or kind == "drill" else study_day
+            if kind != "drill":
+                self._write_state(conn, card_id, after, first_after)
+            else:
+                after = before
+            return self._log(
+                conn, card_id, kind=kind, before=before, after=after, reviewed_at=reviewed_at,
+                study_day=study_day, first_day_before=first_before, grade=grade, answer=answer,
+                duration_ms=duration_ms,
+            )
+
+    def _require_card(self, conn: Connection, card_id: str) -> None:
+        if conn.execute(sa.select(cards.c.id).where(cards.c.id == card_id)).first() is None:
+            raise UnknownCardError(f"no card with id {card_id!r}")
+
+    def state(self, card_id: str) -> CardState:
+        return self.get_card(card_id).state
+
+    def set_suspended(self, card_id: str, suspended: bool, *, now: datetime, study_day: date) -> CardView:
+        """Suspend or unsuspend a card for this learner (logged, so it can be undone)."""
+        view = self.get_card(card_id)
+        before = view.state
+        after = replace(before, suspended=suspended, leech=before.leech and suspended)
+        if before == after:
+            return view
+        with self.engine.begin() as conn:
+            first = self._first_day(conn, view.id)
+            self._write_state(conn, view.id, after, first)
+            self._log(
+                conn, view.id, kind="suspend" if suspended else "unsuspend", before=before, after=after,
+                reviewed_at=now, study_day=study_day, first_day_before=first,
+            )
+        return replace(view, state=after)
+
+    def undo_last(self, *, now: datetime, study_day: date) -> ReviewRow | None:
+        """Undo this learner's latest not-yet-undone log entry; returns it (None if nothing to undo).
+
+        The log keeps both the original row and an ``undo`` row pointing at it.
+        """
+        with self.engine.begin() as conn:
+            undone = sa.select(reviews.c.undoes).where(
+                reviews.c.undoes.is_not(None), reviews.c.learner == self.learner
+            )
+            row = conn.execute(
+                sa.select(reviews)
+                .where(
+                    reviews.c.learner == self.learner,
+                    reviews.c.kind != "undo",
+                    reviews.c.id.not_in(undone),
+                )
+                .order_by(reviews.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            original = _review_from_row(row)
+            current = conn.execute(
+                sa.select(card_states).where(
+                    card_states.c.card_id == original.card_id, card_states.c.learner == self.learner
+                )
+            ).first()
+            cur_first = current.first_review_day if current is not None else None
+            if original.kind != "drill":
+                self._write_state(conn, original.card_id, original.before, row.first_day_before)
+            self._log(
+                conn, original.card_id, kind="undo", before=original.after, after=original.before,
+                reviewed_at=now, study_day=study_day, first_day_before=cur_first, undoes=original.id,
+            )
+            return original
+
+    def review_log(self, *, card_id: str | None = None, include_undone: bool = True) -> Iterator[ReviewRow]:
+        """This learner's review log, oldest first."""
+        q = sa.select(reviews).where(reviews.c.learner == self.learner).order_by(reviews.c.id)
+        if card_id is not None:
+            q = q.where(reviews.c.card_id == card_id)
+        with self.engine.connect() as conn:
+            undone: set[int] = set()
+            if not include_undone:
+                undone = set(
+                    conn.execute(
+                        sa.select(reviews.c.undoes).where(
+                            reviews.c.undoes.is_not(None), reviews.c.learner == self.learner
+                        )
+                    ).scalars()
+                )
+            for row in conn.execution_options(yield_per=1000).execute(q):
+                if row.id in undone or (not include_undone and row.kind == "undo"):
+                    continue
+                yield _review_from_row(row)
+
+
+def _review_from_row(row: Row[Any]) -> ReviewRow:
+    m = row._mapping
+    before = CardState(
+        due=m["due_before"], interval=m["interval_before"], ef=m["ef_before"],
+        repetitions=m["reps_before"], lapses=m["lapses_before"],
+        suspended=bool(m["suspended_before"]), leech=bool(m["leech_before"]),
+        last_review=m["last_review_before"],
+    )
+    after = CardState(
+        due=m["due_after"], interval=m["interval_after"], ef=m["ef_after"],
+        repetitions=m["reps_after"], lapses=m["lapses_after"],
+        suspended=bool(m["suspended_after"]), leech=bool(m["leech_after"]),
+        last_review=m["last_review_after"],
+    )
+    return ReviewRow(
+        id=m["id"], card_id=m["card_id"], learner=m["learner"], reviewed_at=m["reviewed_at"],
+        study_day=m["study_day"], kind=m["kind"], grade=m["grade"], answer=m["answer"],
+        duration_ms=m["duration_ms"], undoes=m["undoes"], before=before, after=after,
+    )
+
+
+def open_bank(target: str, *, learner: str, create: bool = True) -> Bank:
+    """Open the bank at ``target`` (path or URL), migrating it if needed."""
+    return Bank(open_database(target, create=create), learner)
