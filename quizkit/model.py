@@ -246,3 +246,14 @@ class ReviewRow:
     undoes: int | None
     before: CardState
     after: CardState
+
+
+def deck_key_from_name(name: str) -> str:
+    """A deck's stable key from its name: lower case, runs of other characters become '-'."""
+    out: list[str] = []
+    for ch in name.strip().casefold():
+        if ch.isalnum():
+            out.append(ch)
+        elif out and out[-1] != "-":
+            out.append("-")
+    return "".join(out).strip("-") or "deck"

@@ -82,7 +82,9 @@ def bank_options(func: F) -> F:
 
 def json_option(func: F) -> F:
     """``--json``: machine-readable output on stdout (passed as ``json_``)."""
-    return click.option("--json", "json_", is_flag=True, help="Print JSON for scripts instead of tables.")(func)
+    return click.option("--json", "json_", is_flag=True, help="Print JSON for scripts instead of tables.")(
+        func
+    )
 
 
 def open_bank(db: str | None, learner: str | None, *, create: bool = True) -> Bank:
@@ -104,7 +106,9 @@ def now() -> datetime:
 def today(moment: datetime | None = None, day_start_hour: int | None = None) -> date:
     from quizkit import clock
 
-    return clock.study_day(moment or now(), clock.DEFAULT_DAY_START_HOUR if day_start_hour is None else day_start_hour)
+    return clock.study_day(
+        moment or now(), clock.DEFAULT_DAY_START_HOUR if day_start_hour is None else day_start_hour
+    )
 
 
 def print_json(data: Any) -> None:
@@ -113,3 +117,14 @@ def print_json(data: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def new_table(*columns: str) -> Any:
+    """A rich table: boxed in a terminal, plain aligned columns when piped."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD if out().is_terminal else None)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    return table

@@ -250,12 +250,21 @@ class Bank:
                 old = existing.get(cid)
                 if old is None:
                     inserts.append(
-                        {"id": cid, "deck_id": deck_id, "position": pos, "retired_at": None,
-                         "created_at": now, "updated_at": now, **values}
+                        {
+                            "id": cid,
+                            "deck_id": deck_id,
+                            "position": pos,
+                            "retired_at": None,
+                            "created_at": now,
+                            "updated_at": now,
+                            **values,
+                        }
                     )
                     report.added.append(cid)
                 elif old[1] is not None or old[0] != values["content_hash"]:
-                    updates.append({"b_id": cid, "position": pos, "retired_at": None, "updated_at": now, **values})
+                    updates.append(
+                        {"b_id": cid, "position": pos, "retired_at": None, "updated_at": now, **values}
+                    )
                     (report.revived if old[1] is not None else report.updated).append(cid)
                 else:
                     if old[2] != pos:
@@ -277,11 +286,17 @@ class Bank:
                 for i in range(0, len(updates), CHUNK):
                     conn.execute(stmt, updates[i : i + CHUNK])
             if moves:
-                stmt = sa.update(cards).where(cards.c.id == sa.bindparam("b_id")).values(position=sa.bindparam("position"))
+                stmt = (
+                    sa.update(cards)
+                    .where(cards.c.id == sa.bindparam("b_id"))
+                    .values(position=sa.bindparam("position"))
+                )
                 conn.execute(stmt, moves)
             for i in range(0, len(retire), CHUNK):
                 conn.execute(
-                    sa.update(cards).where(cards.c.id.in_(retire[i : i + CHUNK])).values(retired_at=now, updated_at=now)
+                    sa.update(cards)
+                    .where(cards.c.id.in_(retire[i : i + CHUNK]))
+                    .values(retired_at=now, updated_at=now)
                 )
             if progress is not None:
                 progress(done % CHUNK)
@@ -317,8 +332,9 @@ class Bank:
             kinds: dict[int, dict[str, int]] = {}
             retired: dict[int, int] = {}
             for r in conn.execute(
-                sa.select(cards.c.deck_id, cards.c.kind, active.label("active"), sa.func.count())
-                .group_by(cards.c.deck_id, cards.c.kind, active)
+                sa.select(cards.c.deck_id, cards.c.kind, active.label("active"), sa.func.count()).group_by(
+                    cards.c.deck_id, cards.c.kind, active
+                )
             ):
                 if r.active:
                     kinds.setdefault(r.deck_id, {})[r.kind] = r[3]
@@ -331,8 +347,14 @@ class Bank:
                 n_due, n_new, n_susp = due.get(d.id, (0, 0, 0))
                 out.append(
                     DeckSummary(
-                        key=d.key, name=d.name, cards=sum(by_kind.values()), retired=retired.get(d.id, 0),
-                        by_kind=dict(sorted(by_kind.items())), new=n_new, due=n_due, suspended=n_susp,
+                        key=d.key,
+                        name=d.name,
+                        cards=sum(by_kind.values()),
+                        retired=retired.get(d.id, 0),
+                        by_kind=dict(sorted(by_kind.items())),
+                        new=n_new,
+                        due=n_due,
+                        suspended=n_susp,
                     )
                 )
             return out
@@ -438,9 +460,11 @@ class Bank:
         """(new cards introduced, reviews done) on study day ``today``, for daily limits."""
         with self.engine.connect() as conn:
             deck_id = self._deck_row(conn, deck).id if deck is not None else None
-            q_new = sa.select(sa.func.count()).select_from(
-                card_states.join(cards, cards.c.id == card_states.c.card_id)
-            ).where(card_states.c.learner == self.learner, card_states.c.first_review_day == today)
+            q_new = (
+                sa.select(sa.func.count())
+                .select_from(card_states.join(cards, cards.c.id == card_states.c.card_id))
+                .where(card_states.c.learner == self.learner, card_states.c.first_review_day == today)
+            )
             undone = sa.select(reviews.c.undoes).where(reviews.c.undoes.is_not(None)).scalar_subquery()
             q_rev = (
                 sa.select(sa.func.count())
@@ -467,9 +491,7 @@ class Bank:
             ]
 
     # -- learner state -------------------------------------------------------
-    def _write_state(
-        self, conn: Connection, card_id: str, state: CardState, first_day: date | None
-    ) -> None:
+    def _write_state(self, conn: Connection, card_id: str, state: CardState, first_day: date | None) -> None:
         values = {
             "due": state.due,
             "interval": state.interval,
@@ -514,15 +536,32 @@ class Bank:
     ) -> int:
         res = conn.execute(
             sa.insert(reviews).values(
-                card_id=card_id, learner=self.learner, reviewed_at=reviewed_at, study_day=study_day,
-                kind=kind, grade=grade, answer=answer, duration_ms=duration_ms, undoes=undoes,
-                due_before=before.due, interval_before=before.interval, ef_before=before.ef,
-                reps_before=before.repetitions, lapses_before=before.lapses,
-                suspended_before=before.suspended, leech_before=before.leech,
-                last_review_before=before.last_review, first_day_before=first_day_before,
-                due_after=after.due, interval_after=after.interval, ef_after=after.ef,
-                reps_after=after.repetitions, lapses_after=after.lapses,
-                suspended_after=after.suspended, leech_after=after.leech, last_review_after=after.last_review,
+                card_id=card_id,
+                learner=self.learner,
+                reviewed_at=reviewed_at,
+                study_day=study_day,
+                kind=kind,
+                grade=grade,
+                answer=answer,
+                duration_ms=duration_ms,
+                undoes=undoes,
+                due_before=before.due,
+                interval_before=before.interval,
+                ef_before=before.ef,
+                reps_before=before.repetitions,
+                lapses_before=before.lapses,
+                suspended_before=before.suspended,
+                leech_before=before.leech,
+                last_review_before=before.last_review,
+                first_day_before=first_day_before,
+                due_after=after.due,
+                interval_after=after.interval,
+                ef_after=after.ef,
+                reps_after=after.repetitions,
+                lapses_after=after.lapses,
+                suspended_after=after.suspended,
+                leech_after=after.leech,
+                last_review_after=after.last_review,
             )
         )
         pk = res.inserted_primary_key
@@ -558,8 +597,16 @@ class Bank:
             else:
                 after = before
             return self._log(
-                conn, card_id, kind=kind, before=before, after=after, reviewed_at=reviewed_at,
-                study_day=study_day, first_day_before=first_before, grade=grade, answer=answer,
+                conn,
+                card_id,
+                kind=kind,
+                before=before,
+                after=after,
+                reviewed_at=reviewed_at,
+                study_day=study_day,
+                first_day_before=first_before,
+                grade=grade,
+                answer=answer,
                 duration_ms=duration_ms,
             )
 
@@ -581,8 +628,14 @@ class Bank:
             first = self._first_day(conn, view.id)
             self._write_state(conn, view.id, after, first)
             self._log(
-                conn, view.id, kind="suspend" if suspended else "unsuspend", before=before, after=after,
-                reviewed_at=now, study_day=study_day, first_day_before=first,
+                conn,
+                view.id,
+                kind="suspend" if suspended else "unsuspend",
+                before=before,
+                after=after,
+                reviewed_at=now,
+                study_day=study_day,
+                first_day_before=first,
             )
         return replace(view, state=after)
 
@@ -617,8 +670,15 @@ class Bank:
             if original.kind != "drill":
                 self._write_state(conn, original.card_id, original.before, row.first_day_before)
             self._log(
-                conn, original.card_id, kind="undo", before=original.after, after=original.before,
-                reviewed_at=now, study_day=study_day, first_day_before=cur_first, undoes=original.id,
+                conn,
+                original.card_id,
+                kind="undo",
+                before=original.after,
+                after=original.before,
+                reviewed_at=now,
+                study_day=study_day,
+                first_day_before=cur_first,
+                undoes=original.id,
             )
             return original
 
@@ -646,21 +706,38 @@ class Bank:
 def _review_from_row(row: Row[Any]) -> ReviewRow:
     m = row._mapping
     before = CardState(
-        due=m["due_before"], interval=m["interval_before"], ef=m["ef_before"],
-        repetitions=m["reps_before"], lapses=m["lapses_before"],
-        suspended=bool(m["suspended_before"]), leech=bool(m["leech_before"]),
+        due=m["due_before"],
+        interval=m["interval_before"],
+        ef=m["ef_before"],
+        repetitions=m["reps_before"],
+        lapses=m["lapses_before"],
+        suspended=bool(m["suspended_before"]),
+        leech=bool(m["leech_before"]),
         last_review=m["last_review_before"],
     )
     after = CardState(
-        due=m["due_after"], interval=m["interval_after"], ef=m["ef_after"],
-        repetitions=m["reps_after"], lapses=m["lapses_after"],
-        suspended=bool(m["suspended_after"]), leech=bool(m["leech_after"]),
+        due=m["due_after"],
+        interval=m["interval_after"],
+        ef=m["ef_after"],
+        repetitions=m["reps_after"],
+        lapses=m["lapses_after"],
+        suspended=bool(m["suspended_after"]),
+        leech=bool(m["leech_after"]),
         last_review=m["last_review_after"],
     )
     return ReviewRow(
-        id=m["id"], card_id=m["card_id"], learner=m["learner"], reviewed_at=m["reviewed_at"],
-        study_day=m["study_day"], kind=m["kind"], grade=m["grade"], answer=m["answer"],
-        duration_ms=m["duration_ms"], undoes=m["undoes"], before=before, after=after,
+        id=m["id"],
+        card_id=m["card_id"],
+        learner=m["learner"],
+        reviewed_at=m["reviewed_at"],
+        study_day=m["study_day"],
+        kind=m["kind"],
+        grade=m["grade"],
+        answer=m["answer"],
+        duration_ms=m["duration_ms"],
+        undoes=m["undoes"],
+        before=before,
+        after=after,
     )
 
 

@@ -134,7 +134,8 @@ def _ensure_schema(opened: OpenedDatabase) -> None:
         return
     if rev is not None and rev not in KNOWN_REVISIONS:
         raise SchemaTooNewError(
-            f"{where}: written by a newer quizkit (schema {rev}); upgrade quizkit to use it. Nothing was changed."
+            f"{where}: written by a newer quizkit (schema {rev}); upgrade quizkit to use it. "
+            "Nothing was changed."
         )
     if rev is not None and opened.path is not None:
         opened.backup = backup_file(opened.path, reason=f"pre-{SCHEMA_HEAD}")
