@@ -169,6 +169,27 @@ class Bank:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def info(self) -> dict[str, object]:
+        """Facts about the bank: location, schema, row counts."""
+        from quizkit.storage.db import SCHEMA_HEAD
+
+        with self.engine.connect() as conn:
+            counts = {
+                name: int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+                for name, table in (
+                    ("decks", decks),
+                    ("cards", cards),
+                    ("card_states", card_states),
+                    ("reviews", reviews),
+                )
+            }
+        return {
+            "url": self.url,
+            "schema": SCHEMA_HEAD,
+            "learner": self.learner,
+            **counts,
+        }
+
     # -- decks -------------------------------------------------------------
     def _card_query(self) -> sa.Select[Any]:
         join = cards.join(decks, decks.c.id == cards.c.deck_id).outerjoin(

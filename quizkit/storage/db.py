@@ -174,3 +174,29 @@ def backup_file(path: Path, *, reason: str = "backup") -> Path:
     finally:
         src.close()
     return dest
+
+
+def backup_to(engine: Engine, output: Path | None) -> Path:
+    """Back up the SQLite bank behind ``engine`` to ``output`` (or next to it)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        raise DatabaseError("backups are for SQLite banks; use your server's tools (pg_dump) for others")
+    path = Path(database or "")
+    if output is None:
+        return backup_file(path)
+    import sqlite3
+
+    if output.exists():
+        raise DatabaseError(f"{output}: already exists; not overwritten")
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(output))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{output}: cannot write backup: {exc}") from None
+    finally:
+        src.close()
+    return output

@@ -1,0 +1,227 @@
+"""The bank: stable keys across recompiles, retire/revive, learner state, the log."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from quizkit.errors import DeckError, UnknownCardError, UnknownDeckError
+from quizkit.model import CardKind, CardSpec, CardState, CardStyle, DeckInfo, card_key
+from quizkit.storage.bank import Bank, open_bank
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+DAY = date(2026, 11, 27)
+DECK = DeckInfo(key="k8s", name="Kubernetes")
+
+
+def spec(fact: str, back: str = "desc", *, section: tuple[str, ...] = ("容器", "Docker 命令"), line: int = 1):
+    return CardSpec(
+        kind=CardKind.COMMAND,
+        style=CardStyle.BASIC,
+        front=fact.split(":")[1],
+        back=back,
+        fact=fact,
+        section=section,
+        source_file="ch.md",
+        source_line=line,
+    )
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> Bank:
+    b = open_bank(str(tmp_path / "b.sqlite3"), learner="ann")
+    yield b
+    b.close()
+
+
+def test_card_key_is_stable_and_ignores_wording() -> None:
+    a = spec("command:docker ps:meaning", "lists running containers")
+    b = spec("command:docker ps:meaning", "列出当前系统里运行的容器")
+    assert (
+        a.key("k8s") == b.key("k8s") == card_key("k8s", ("容器", "Docker 命令"), "command:docker ps:meaning")
+    )
+    assert a.key("k8s") != a.key("other")
+    assert len(a.key("k8s")) == 12
+
+
+def test_sync_adds_updates_retires_and_revives(bank: Bank) -> None:
+    ps, pull = spec("command:docker ps:meaning"), spec("command:docker pull:meaning")
+    r1 = bank.sync_deck(DECK, [ps, pull], now=NOW)
+    assert r1.counts() == {"added": 2, "updated": 0, "unchanged": 0, "retired": 0, "revived": 0}
+
+    r2 = bank.sync_deck(DECK, [replace(ps, back="edited"), pull], now=NOW)
+    assert r2.counts() == {"added": 0, "updated": 1, "unchanged": 1, "retired": 0, "revived": 0}
+    assert r2.updated == [ps.key("k8s")]
+
+    r3 = bank.sync_deck(DECK, [ps], now=NOW)
+    assert r3.retired == [pull.key("k8s")]
+    assert [v.id for v in bank.iter_cards()] == [ps.key("k8s")]
+    retired = bank.get_card(pull.key("k8s"))
+    assert retired.retired
+
+    r4 = bank.sync_deck(DECK, [ps, pull], now=NOW)
+    assert r4.revived == [pull.key("k8s")]
+    assert not bank.get_card(pull.key("k8s")).retired
+
+
+def test_recompile_keeps_history_of_unchanged_and_edited_cards(bank: Bank) -> None:
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    cid = ps.key("k8s")
+    after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=NOW)
+    bank.record_review(
+        cid, before=CardState(), after=after, grade=5, kind="new", reviewed_at=NOW, study_day=DAY
+    )
+    bank.sync_deck(DECK, [replace(ps, back="new wording", source_line=40)], now=NOW)
+    bank.sync_deck(DECK, [], now=NOW)  # source gone: retired, not deleted
+    bank.sync_deck(DECK, [ps], now=NOW)  # and back again
+    view = bank.get_card(cid)
+    assert view.state == after
+    assert [r.grade for r in bank.review_log(card_id=cid)] == [5]
+
+
+def test_duplicate_fact_in_one_compile_is_an_error(bank: Bank) -> None:
+    with pytest.raises(DeckError) as info:
+        bank.sync_deck(DECK, [spec("command:x:meaning", line=3), spec("command:x:meaning", line=9)], now=NOW)
+    assert str(info.value).startswith("ch.md:9: two cards test the same fact 'command:x:meaning'")
+    assert "first at ch.md:3" in str(info.value)
+    assert list(bank.iter_cards()) == []
+
+
+def test_positions_follow_the_source_order(bank: Bank) -> None:
+    a, b, c = (spec(f"command:{n}:meaning") for n in "abc")
+    bank.sync_deck(DECK, [a, b, c], now=NOW)
+    report = bank.sync_deck(DECK, [c, a, b], now=NOW)
+    assert report.counts()["unchanged"] == 3
+    assert [v.spec.fact for v in bank.iter_cards()] == [c.fact, a.fact, b.fact]
+
+
+def test_learners_do_not_see_each_others_state(tmp_path: Path) -> None:
+    path = str(tmp_path / "b.sqlite3")
+    ann, bob = open_bank(path, learner="ann"), open_bank(path, learner="bob")
+    ps = spec("command:docker ps:meaning")
+    ann.sync_deck(DECK, [ps], now=NOW)
+    after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=NOW)
+    ann.record_review(
+        ps.key("k8s"), before=CardState(), after=after, grade=5, kind="new", reviewed_at=NOW, study_day=DAY
+    )
+    assert ann.get_card(ps.key("k8s")).state == after
+    assert bob.get_card(ps.key("k8s")).state.is_new
+    assert list(bob.review_log()) == []
+    assert bob.due_summary(DAY) == [{"deck": "Kubernetes", "due": 0, "new": 1}]
+    ann.close()
+    bob.close()
+
+
+def test_due_new_and_daily_counts(bank: Bank) -> None:
+    cards = [spec(f"command:c{i}:meaning") for i in range(5)]
+    bank.sync_deck(DECK, cards, now=NOW)
+    ids = [c.key("k8s") for c in cards]
+    for i, due in ((0, date(2026, 11, 20)), (1, date(2026, 11, 25)), (2, date(2026, 12, 1))):
+        st = CardState(due=due, interval=3, ef=2500, repetitions=2, last_review=NOW)
+        bank.record_review(
+            ids[i], before=CardState(), after=st, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
+        )
+    assert [v.id for v in bank.due_cards(DAY)] == [ids[0], ids[1]]  # most overdue first
+    assert [v.id for v in bank.new_cards()] == ids[3:]
+    assert bank.new_cards(limit=1)[0].id == ids[3]
+    assert bank.studied_today(DAY) == (3, 0)
+    bank.set_suspended(ids[0], True, now=NOW, study_day=DAY)
+    assert [v.id for v in bank.due_cards(DAY)] == [ids[1]]
+    summary = bank.deck_summaries(DAY)[0]
+    assert (summary.cards, summary.new, summary.due, summary.suspended) == (5, 2, 1, 1)
+
+
+def test_undo_appends_and_restores(bank: Bank) -> None:
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    cid = ps.key("k8s")
+    after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=NOW)
+    rid = bank.record_review(
+        cid, before=CardState(), after=after, grade=5, kind="new", reviewed_at=NOW, study_day=DAY
+    )
+    undone = bank.undo_last(now=NOW, study_day=DAY)
+    assert undone is not None and undone.id == rid
+    assert bank.get_card(cid).state.is_new
+    assert bank.studied_today(DAY) == (0, 0)
+    log = list(bank.review_log())
+    assert [(r.kind, r.undoes) for r in log] == [("new", None), ("undo", rid)]
+    assert list(bank.review_log(include_undone=False)) == []
+    assert bank.undo_last(now=NOW, study_day=DAY) is None
+
+
+def test_leech_suspension_round_trips_through_the_log(bank: Bank) -> None:
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    cid = ps.key("k8s")
+    before = CardState(due=DAY, interval=1, ef=1300, repetitions=0, lapses=7, last_review=NOW)
+    after = replace(before, lapses=8, suspended=True, leech=True)
+    bank.record_review(
+        cid, before=before, after=after, grade=0, kind="relearn", reviewed_at=NOW, study_day=DAY
+    )
+    row = list(bank.review_log())[-1]
+    assert row.after.leech and row.after.suspended and not row.before.suspended
+
+
+def test_get_card_by_prefix_and_unknown(bank: Bank) -> None:
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    cid = ps.key("k8s")
+    assert bank.get_card(cid[:6]).id == cid
+    assert bank.get_card(cid.upper()).id == cid
+    with pytest.raises(UnknownCardError, match="no card with id 'zzzz'"):
+        bank.get_card("zzzz")
+    with pytest.raises(UnknownDeckError, match=r"no deck named 'Nope' \(decks: Kubernetes\)"):
+        list(bank.iter_cards("Nope"))
+    assert bank.get_deck("kubernetes").key == "k8s"  # names match case-insensitively
+
+
+def test_review_of_unknown_card_is_refused(bank: Bank) -> None:
+    with pytest.raises(UnknownCardError):
+        bank.record_review(
+            "deadbeef0000",
+            before=CardState(),
+            after=CardState(),
+            grade=3,
+            kind="new",
+            reviewed_at=NOW,
+            study_day=DAY,
+        )
+
+
+def test_sqlite_connections_use_wal_and_foreign_keys(bank: Bank) -> None:
+    with bank.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_datetimes_come_back_aware_utc(bank: Bank) -> None:
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    local = NOW.astimezone()
+    after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=local)
+    bank.record_review(
+        ps.key("k8s"), before=CardState(), after=after, grade=5, kind="new", reviewed_at=local, study_day=DAY
+    )
+    state = bank.get_card(ps.key("k8s")).state
+    assert state.last_review == NOW and state.last_review.tzinfo is not None
+
+
+def test_review_log_rows_are_never_deleted_by_recompiles(bank: Bank, tmp_path: Path) -> None:
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=NOW)
+    bank.record_review(
+        ps.key("k8s"), before=CardState(), after=after, grade=5, kind="new", reviewed_at=NOW, study_day=DAY
+    )
+    for _ in range(3):
+        bank.sync_deck(DECK, [], now=NOW)
+        bank.sync_deck(DECK, [replace(ps, back="x")], now=NOW)
+    con = sqlite3.connect(str(tmp_path / "b.sqlite3"))
+    assert con.execute("select count(*) from reviews").fetchone()[0] == 1
+    assert con.execute("select count(*) from cards").fetchone()[0] == 1
+    con.close()
