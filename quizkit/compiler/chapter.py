@@ -1,0 +1,237 @@
+"""Compiling one chapter: facts to cards, media, warnings; reading files safely."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from quizkit.commandline import command_identity
+from quizkit.compiler.blocks import Block, parse_blocks
+from quizkit.compiler.extract import CommandFact, OptionFact, extract_commands
+from quizkit.compiler.prose import ConceptFact, extract_concepts
+from quizkit.errors import ChapterError, InputError
+from quizkit.model import CardKind, CardSpec, CardStyle, ChapterResult, MediaRef, Warning_
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+_REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^data:", re.IGNORECASE)
+_TAG_BAD_RE = re.compile(r"\s+")
+
+
+def _tags(section: tuple[str, ...], kind: CardKind) -> tuple[str, ...]:
+    tags = [_TAG_BAD_RE.sub("_", s.strip()) for s in section if s.strip()]
+    tags.append(kind.value)
+    return tuple(dict.fromkeys(tags))
+
+
+class _Cards:
+    """Cards keyed by (section, fact): a second card for one fact is merged, never emitted."""
+
+    def __init__(self, source_file: str) -> None:
+        self.source_file = source_file
+        self.cards: dict[tuple[tuple[str, ...], str], CardSpec] = {}
+
+    def add(self, card: CardSpec) -> None:
+        key = (card.section, card.fact)
+        old = self.cards.get(key)
+        if old is None:
+            self.cards[key] = card
+            return
+        extra = (card.back,) if old.style == CardStyle.TYPE else ()
+        aliases = tuple(dict.fromkeys(old.aliases + card.aliases + extra))
+        aliases = tuple(a for a in aliases if a != old.back)
+        self.cards[key] = CardSpec(**{**old.__dict__, "aliases": aliases})
+
+    def values(self) -> list[CardSpec]:
+        return list(self.cards.values())
+
+
+def _command_cards(out: _Cards, facts: list[CommandFact], source_file: str) -> None:
+    # One description asked twice in a section would have two right answers: merge.
+    by_desc: dict[tuple[tuple[str, ...], str], CommandFact] = {}
+    merged: list[CommandFact] = []
+    for f in facts:
+        ident = command_identity(f.command)
+        if not ident or not f.description.strip():
+            continue
+        first = by_desc.get((f.section, f.description))
+        if first is not None and command_identity(first.command) != ident:
+            for alias in [f.command, *f.aliases]:
+                if alias not in first.aliases and alias != first.command:
+                    first.aliases.append(alias)
+            continue
+        by_desc[(f.section, f.description)] = f
+        merged.append(f)
+    for f in merged:
+        ident = command_identity(f.command)
+        main_id = ident
+        aliases = tuple(
+            a for a in dict.fromkeys(f.aliases) if a.strip() and command_identity(a) != main_id
+        )
+        tags = _tags(f.section, CardKind.COMMAND)
+        common = {
+            "kind": CardKind.COMMAND,
+            "section": f.section,
+            "source_file": source_file,
+            "source_line": f.line,
+            "tags": tags,
+        }
+        extra = ("Variants: " + "; ".join(aliases)) if aliases else ""
+        out.add(
+            CardSpec(
+                style=CardStyle.BASIC,
+                front=f.command,
+                back=f.description,
+                fact=f"command:{ident}:meaning",
+                extra=extra,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+        out.add(
+            CardSpec(
+                style=CardStyle.TYPE,
+                front=f.description,
+                back=f.command,
+                fact=f"command:{ident}:recall",
+                aliases=aliases,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+
+
+def _option_cards(out: _Cards, facts: list[OptionFact], source_file: str) -> None:
+    for f in facts:
+        opt = f.option
+        owner = command_identity(f.owner)
+        if not owner or not opt.flags or not opt.description.strip():
+            continue
+        back = opt.description.strip()
+        if opt.sublines:
+            back += "\n" + "\n".join(opt.sublines)
+        out.add(
+            CardSpec(
+                kind=CardKind.OPTION,
+                style=CardStyle.BASIC,
+                front=f"{f.owner} {opt.spec}",
+                back=back,
+                fact=f"option:{owner}:{opt.flags[0]}",
+                section=f.section,
+                source_file=source_file,
+                source_line=f.line,
+                tags=_tags(f.section, CardKind.OPTION),
+                hint=None,
+            )
+        )
+
+
+def _concept_cards(
+    out: _Cards, facts: list[ConceptFact], source_file: str, media: dict[tuple[str, ...], list[str]]
+) -> None:
+    for f in facts:
+        out.add(
+            CardSpec(
+                kind=f.kind,
+                style=f.style,
+                front=f.front,
+                back=f.back,
+                fact=f.fact,
+                section=f.section,
+                source_file=source_file,
+                source_line=f.line,
+                tags=_tags(f.section, f.kind),
+                media=tuple(media.get(f.section, ())),
+                hint=f.hint,
+                extra=f.extra,
+            )
+        )
+
+
+def _media(
+    blocks: list[Block], source_file: str, base_dir: Path
+) -> tuple[list[MediaRef], list[Warning_], dict[tuple[str, ...], list[str]]]:
+    refs: list[MediaRef] = []
+    warnings: list[Warning_] = []
+    by_section: dict[tuple[str, ...], list[str]] = {}
+    for block in blocks:
+        for _alt, target in block.images:
+            if not target or _REMOTE_RE.match(target):
+                continue
+            candidate = base_dir / unquote(target)
+            try:
+                exists = candidate.is_file()
+            except (OSError, ValueError):
+                exists = False
+            path = str(candidate.resolve()) if exists else None
+            refs.append(MediaRef(block.section, source_file, block.line, target, path))
+            by_section.setdefault(block.section, []).append(target)
+            if path is None:
+                warnings.append(Warning_(source_file, block.line, f"image not found: {target}"))
+    return refs, warnings, by_section
+
+
+def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -> ChapterResult:
+    """Compile Markdown ``text``; images resolve against ``base_dir`` (default: the file's folder)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ChapterError("binary content (NUL byte)", file=source_file, line=line)
+    blocks = parse_blocks(text, source_file)
+    if base_dir is None:
+        base_dir = Path(source_file).parent
+    media_refs, warnings, media = _media(blocks, source_file, base_dir)
+    facts = extract_commands(blocks)
+    concepts = extract_concepts(blocks, facts.used, media)
+    out = _Cards(source_file)
+    _command_cards(out, facts.commands, source_file)
+    _option_cards(out, facts.options, source_file)
+    _concept_cards(out, concepts, source_file, media)
+    cards = sorted(out.values(), key=lambda c: c.source_line)
+    if not cards:
+        what = "empty chapter" if not text.strip() else "no cards found in chapter"
+        warnings.append(Warning_(source_file, 1, what))
+    return ChapterResult(path=source_file, cards=cards, media=media_refs, warnings=warnings)
+
+
+def _decode(data: bytes, display: str) -> str:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError("binary file (NUL byte), not a Markdown chapter", file=display, line=line)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1].hex()
+        raise InputError(f"not valid UTF-8 (byte 0x{bad})", file=display, line=line) from None
+
+
+def compile_file(path: Path, *, display_path: str | None = None) -> ChapterResult:
+    """Compile one chapter file; unreadable input is an InputError naming the file."""
+    display = display_path if display_path is not None else str(path)
+    if path.is_dir():
+        raise InputError("is a directory, not a chapter file", file=display)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=display) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", file=display) from None
+    return compile_text(_decode(data, display), source_file=display, base_dir=path.parent)
+
+
+def compile_path(path: Path) -> list[ChapterResult]:
+    """A chapter file, or every ``*.md`` / ``*.markdown`` under a directory (sorted)."""
+    if not path.exists():
+        raise InputError("no such file or directory", file=str(path))
+    if not path.is_dir():
+        return [compile_file(path)]
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.suffix.lower() in MARKDOWN_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise InputError("no Markdown chapters (*.md, *.markdown) in directory", file=str(path))
+    return [compile_file(p) for p in files]
