@@ -36,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "new": "quizkit.commands.author_cmds:new",
     "build": "quizkit.commands.author_cmds:build",
     "export": "quizkit.commands.export_cmds:export",
+    "publish": "quizkit.commands.bank_cmds:publish",
+    "class": "quizkit.commands.class_cmds:class_group",
     "db": "quizkit.commands.db_cmds:db",
 }
 
@@ -95,7 +97,9 @@ SHORT_HELP = {
     "new": "Create a deck folder to start authoring.",
     "build": "Lint, compile and export a deck in one step.",
     "export": "Export a deck to an Anki package (.apkg).",
-    "db": "Bank maintenance: upgrade, backup, info.",
+    "publish": "Teachers: build a deck folder into a shared bank.",
+    "class": "Teachers: a class report from a shared bank.",
+    "db": "Bank maintenance: upgrade, backup, copy, info.",
 }
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +27,48 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("QUIZKIT_NOW", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     return tmp_path / "bank.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server: QUIZKIT_TEST_PG_URL (CI starts one), else a throwaway cluster."""
+    url = os.environ.get("QUIZKIT_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    cluster = Path(tempfile.mkdtemp(prefix="quizkit-pg-"))
+    script = REPO / "scripts" / "pg-test-server"
+    env = {**os.environ, "PGTEST_PORT": str(54400 + os.getpid() % 500)}
+    started = subprocess.run([str(script), "start", str(cluster)], env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL for the tests: {started.stderr.strip()}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([str(script), "stop", str(cluster)], env=env, capture_output=True)
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    import sqlalchemy as sa
+
+    name = f"qk_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = str(sa.engine.make_url(pg_server_url).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def bank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test against a SQLite file and a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "param.sqlite3")
+    return str(request.getfixturevalue("pg_url"))

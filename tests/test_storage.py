@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,8 +33,8 @@ def spec(fact: str, back: str = "desc", *, section: tuple[str, ...] = ("容器",
 
 
 @pytest.fixture
-def bank(tmp_path: Path) -> Bank:
-    b = open_bank(str(tmp_path / "b.sqlite3"), learner="ann")
+def bank(bank_url: str) -> Iterator[Bank]:
+    b = open_bank(bank_url, learner="ann")
     yield b
     b.close()
 
@@ -100,8 +101,8 @@ def test_positions_follow_the_source_order(bank: Bank) -> None:
     assert [v.spec.fact for v in bank.iter_cards()] == [c.fact, a.fact, b.fact]
 
 
-def test_learners_do_not_see_each_others_state(tmp_path: Path) -> None:
-    path = str(tmp_path / "b.sqlite3")
+def test_learners_do_not_see_each_others_state(bank_url: str) -> None:
+    path = bank_url
     ann, bob = open_bank(path, learner="ann"), open_bank(path, learner="bob")
     ps = spec("command:docker ps:meaning")
     ann.sync_deck(DECK, [ps], now=NOW)
@@ -193,7 +194,8 @@ def test_review_of_unknown_card_is_refused(bank: Bank) -> None:
         )
 
 
-def test_sqlite_connections_use_wal_and_foreign_keys(bank: Bank) -> None:
+def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
+    bank = open_bank(str(tmp_path / "b.sqlite3"), learner="ann")
     with bank.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -211,7 +213,8 @@ def test_datetimes_come_back_aware_utc(bank: Bank) -> None:
     assert state.last_review == NOW and state.last_review.tzinfo is not None
 
 
-def test_review_log_rows_are_never_deleted_by_recompiles(bank: Bank, tmp_path: Path) -> None:
+def test_review_log_rows_are_never_deleted_by_recompiles(tmp_path: Path) -> None:
+    bank = open_bank(str(tmp_path / "b.sqlite3"), learner="ann")
     ps = spec("command:docker ps:meaning")
     bank.sync_deck(DECK, [ps], now=NOW)
     after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=NOW)

@@ -285,3 +285,25 @@ def show(card_id: str, db: str | None, learner: str | None, json_: bool) -> None
     for r in log:
         grade = "" if r.grade is None else f" grade {r.grade}"
         console.print(f"  {r.reviewed_at:%Y-%m-%d %H:%M} {r.kind}{grade} → interval {r.after.interval}d")
+
+
+@click.command()
+@click.argument("deck_dir", type=click.Path(path_type=Path, file_okay=False))
+@json_option
+@bank_options
+def publish(deck_dir: Path, db: str | None, learner: str | None, json_: bool) -> None:
+    """Build a deck folder into a (shared) bank for a class.
+
+    Card ids are the same stable keys as everywhere, so republishing an edited
+    deck updates cards in place and keeps every student's progress.
+
+    \b
+    Examples:
+      quizkit publish decks/kubernetes --db postgresql+psycopg://teacher@school/quizkit
+      QUIZKIT_DB=postgresql+psycopg://teacher@school/quizkit quizkit publish decks/kubernetes --json
+    """
+    from quizkit.authoring.deckdir import is_deck_dir
+
+    if not is_deck_dir(deck_dir):
+        raise click.ClickException(f"{deck_dir}: not a deck folder (no deck.toml); see 'quizkit new'")
+    _compile_into_bank([deck_dir], None, db, learner, json_)

@@ -80,3 +80,35 @@ def info(db: str | None, learner: str | None, json_: bool) -> None:
         return
     for key, value in facts.items():
         out().print(f"{key}: {escape(str(value))}")
+
+
+@db.command()
+@click.option("--from", "source", required=True, metavar="PATH|URL", help="Bank to copy from.")
+@click.option(
+    "--to", "target", required=True, metavar="PATH|URL", help="Bank to copy into (created if missing)."
+)
+@json_option
+def copy(source: str, target: str, json_: bool) -> None:
+    """Copy a bank into another, keeping all history (safe to repeat).
+
+    Decks match by key, cards by id, learner state by card and learner (the
+    more recently reviewed wins), and review-log rows are appended unless the
+    target already has them. Nothing in the target is deleted.
+
+    \b
+    Examples:
+      quizkit db copy --from ~/.local/share/quizkit/quizkit.sqlite3 --to postgresql+psycopg://me@school/quizkit
+      quizkit db copy --from postgresql+psycopg://me@school/quizkit --to backup.sqlite3
+    """
+    from quizkit.storage.bank import open_bank as _open
+    from quizkit.storage.transfer import copy_bank
+
+    with _open(source, learner="", create=False) as src, _open(target, learner="") as dst:
+        report = copy_bank(src, dst)
+    if json_:
+        print_json(report.to_json())
+        return
+    out().print(
+        f"Copied {report.decks} decks, {report.cards} cards, {report.states} learner states "
+        f"and {report.reviews} reviews into {escape(target)}"
+    )
