@@ -52,7 +52,7 @@ _ASPECT_RE = re.compile(r"从(.{1,8}?)(?:的)?(?:角度|方面|层面)?(?:上)?�
 _WHY_LEAD_RE = re.compile(r"^(?:这是因为|这是由于|原因是|之所以这样是因为|这是为了)")
 _BECAUSE_SO_RE = re.compile(r"^(?:因为|由于)(.+?)[，,]\s*(?:所以|因此|才)(.+)$")
 _SO_THAT_RE = re.compile(r"^(.{4,}?)[，,]\s*((?:这样才能|这样才|以便|为了|才能|so that|in order to).+)$")
-_BECAUSE_RE = re.compile(r"^(.{4,}?)(?:[，,]\s*(?:因为|由于)|\s+because\s+)(.+)$")
+_BECAUSE_RE = re.compile(r"^(.{4,}?)(?:[，,]\s*(因为|由于)|\s+(because)\s+)(.+)$")
 _LINK_ONLY_RE = re.compile(r"^!?\[[^\]]*\]\([^)]*\)$")
 _TERM_DEF_RE = re.compile(r"^([^：:\n]{1,30}?)\s*[：:]\s*(\S.{1,300})$", re.DOTALL)
 
@@ -236,11 +236,13 @@ def _why(sentence: str, previous: str | None) -> tuple[str, str] | None:
         m = rx.match(s)
         if m:
             return _question(m.group(2)), "因为" + m.group(1)
-    for rx in (_SO_THAT_RE, _BECAUSE_RE):
-        m = rx.match(s)
-        if m and len(m.group(1)) >= 6:
-            reason = m.group(2) if rx is _SO_THAT_RE else s[s.find(m.group(2)) - 2 :].lstrip("，, ")
-            return _question(m.group(1)), reason
+    m = _SO_THAT_RE.match(s)
+    if m and len(m.group(1)) >= 6:
+        return _question(m.group(1)), m.group(2)
+    m = _BECAUSE_RE.match(s)
+    if m and len(m.group(1)) >= 6:
+        marker = m.group(2) or m.group(3)
+        return _question(m.group(1)), marker + ("" if has_cjk(marker) else " ") + m.group(4)
     return None
 
 
@@ -279,7 +281,7 @@ class ProseExtractor:
             if why is not None:
                 q, a = why
                 claim_terms, _, _ = _terms(q, spans)
-                key = "|".join(sorted(claim_terms)) or _slug(q)
+                key = "|".join(sorted(claim_terms)) or _slug(q.removeprefix("为什么").removeprefix("Why: "))
                 why_fact = ConceptFact(
                     kind, CardStyle.BASIC, q, a, f"concept:why:{key}", block.line, section, extra=sentence
                 )
