@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from typing import Any
 
@@ -71,6 +72,22 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except QuizkitError as exc:
             raise click.ClickException(str(exc)) from None
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            # A file we were told to use cannot be read or written (permissions, full disk...).
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("sqlalchemy"):
+                orig = getattr(exc, "orig", None) or exc
+                raise click.ClickException(f"database error: {str(orig).splitlines()[0]}") from None
+            if os.environ.get("QUIZKIT_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (this is a bug in quizkit; "
+                "set QUIZKIT_DEBUG=1 to see the traceback)"
+            ) from None
 
 
 def _available(name: str) -> bool:

@@ -36,12 +36,12 @@ def collect(paths: Sequence[Path], *, deck: str | None = None) -> list[CompiledD
     """
     if not paths:
         raise InputError("no chapter or deck folder given")
-    from quizkit.authoring.deckdir import compile_deck, is_deck_dir, load_deck
-
     decks: list[CompiledDeck] = []
     chapters: list[ChapterResult] = []
     for path in paths:
-        if path.is_dir() and is_deck_dir(path):
+        if path.is_dir() and (path / "deck.toml").is_file():
+            from quizkit.authoring.deckdir import compile_deck, load_deck
+
             build = compile_deck(load_deck(path))
             info = build.info
             if deck is not None:

@@ -31,7 +31,7 @@ def out() -> Console:
     if "out" not in _consoles:
         from rich.console import Console
 
-        _consoles["out"] = Console(highlight=False)
+        _consoles["out"] = Console(highlight=False, soft_wrap=True)
     return _consoles["out"]
 
 
@@ -40,7 +40,7 @@ def err() -> Console:
     if "err" not in _consoles:
         from rich.console import Console
 
-        _consoles["err"] = Console(stderr=True, highlight=False)
+        _consoles["err"] = Console(stderr=True, highlight=False, soft_wrap=True)
     return _consoles["err"]
 
 

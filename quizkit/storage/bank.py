@@ -38,14 +38,13 @@ CHUNK = 2000  # rows per executemany batch on large compiles
 
 
 def content_hash(spec: CardSpec) -> str:
+    """What a learner sees; moving a card within its file is not an update."""
     data = [
         spec.kind,
         spec.style,
         spec.front,
         spec.back,
         list(spec.section),
-        spec.source_file,
-        spec.source_line,
         list(spec.tags),
         list(spec.media),
         spec.hint,
@@ -254,13 +253,17 @@ class Bank:
             keyed[cid] = (pos, spec)
         with self.engine.begin() as conn:
             deck_id = self._upsert_deck(conn, info, now)
-            existing: dict[str, tuple[str, datetime | None, int]] = {
-                r.id: (r.content_hash, r.retired_at, r.position)
-                for r in conn.execute(
-                    sa.select(cards.c.id, cards.c.content_hash, cards.c.retired_at, cards.c.position).where(
-                        cards.c.deck_id == deck_id
-                    )
-                )
+            cols = [
+                cards.c.id,
+                cards.c.content_hash,
+                cards.c.retired_at,
+                cards.c.position,
+                cards.c.source_file,
+                cards.c.source_line,
+            ]
+            existing: dict[str, tuple[str, datetime | None, tuple[int, str, int]]] = {
+                r.id: (r.content_hash, r.retired_at, (r.position, r.source_file, r.source_line))
+                for r in conn.execute(sa.select(*cols).where(cards.c.deck_id == deck_id))
             }
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
@@ -288,8 +291,15 @@ class Bank:
                     )
                     (report.revived if old[1] is not None else report.updated).append(cid)
                 else:
-                    if old[2] != pos:
-                        moves.append({"b_id": cid, "position": pos})
+                    if old[2] != (pos, spec.source_file, spec.source_line):
+                        moves.append(
+                            {
+                                "b_id": cid,
+                                "position": pos,
+                                "source_file": spec.source_file,
+                                "source_line": spec.source_line,
+                            }
+                        )
                     report.unchanged.append(cid)
                 done += 1
                 if progress is not None and done % CHUNK == 0:
@@ -310,9 +320,14 @@ class Bank:
                 stmt = (
                     sa.update(cards)
                     .where(cards.c.id == sa.bindparam("b_id"))
-                    .values(position=sa.bindparam("position"))
+                    .values(
+                        position=sa.bindparam("position"),
+                        source_file=sa.bindparam("source_file"),
+                        source_line=sa.bindparam("source_line"),
+                    )
                 )
-                conn.execute(stmt, moves)
+                for i in range(0, len(moves), CHUNK):
+                    conn.execute(stmt, moves[i : i + CHUNK])
             for i in range(0, len(retire), CHUNK):
                 conn.execute(
                     sa.update(cards)
