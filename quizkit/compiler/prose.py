@@ -53,6 +53,7 @@ _WHY_LEAD_RE = re.compile(r"^(?:这是因为|这是由于|原因是|之所以这
 _BECAUSE_SO_RE = re.compile(r"^(?:因为|由于)(.+?)[，,]\s*(?:所以|因此|才)(.+)$")
 _SO_THAT_RE = re.compile(r"^(.{4,}?)[，,]\s*((?:这样才能|这样才|以便|为了|才能|so that|in order to).+)$")
 _BECAUSE_RE = re.compile(r"^(.{4,}?)(?:[，,]\s*(因为|由于)|\s+(because)\s+)(.+)$")
+_COLON_VALUE_RE = re.compile(r"[\u4e00-\u9fff]：\s*([\u4e00-\u9fffA-Za-z0-9]{2,8})[，,。；;]")
 _LINK_ONLY_RE = re.compile(r"^!?\[[^\]]*\]\([^)]*\)$")
 _TERM_DEF_RE = re.compile(r"^([^：:\n]{1,30}?)\s*[：:]\s*(\S.{1,300})$", re.DOTALL)
 
@@ -180,6 +181,9 @@ def _terms(sentence: str, spans: list[tuple[str, str]]) -> tuple[list[str], bool
         for m in _QUANTITY_RE.finditer(no_urls):
             found.append(m.group(0))
             strong = True
+        # "相同点：只读，…": the value right after a colon is what the sentence teaches.
+        for m in _COLON_VALUE_RE.finditer(no_urls):
+            found.append(m.group(1))
         cjk, definitional = _cjk_terms(sentence)
         found.extend(cjk)
     else:
