@@ -1,0 +1,475 @@
+"""Writing quizkit decks as Anki packages (``.apkg``) with genanki.
+
+Identities are stable so a re-export updates notes in place: note type and
+deck ids are constants (or hashes of names), each note's GUID derives from
+the quizkit card key, and the export timestamp only goes up (Anki updates an
+existing note only when the incoming one is newer).  ``with_scheduling``
+rewrites the package's cards and review log so a learner's SM-2 state
+survives the move to Anki.  genanki is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from quizkit.errors import InputError
+from quizkit.exporters.templates import CSS, NOTE_TYPES, note_fields
+from quizkit.model import CardState, CardView, DeckInfo
+
+if TYPE_CHECKING:
+    from quizkit.storage.bank import Bank
+
+PROGRESS_EVERY = 500
+DEFAULT_DEPTH = 2
+
+# SM-2 grade (0-5) -> Anki answer button (1 Again, 2 Hard, 3 Good, 4 Easy).
+_EASE = {0: 1, 1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
+# quizkit review kind -> Anki revlog type (0 learn, 1 review, 2 relearn, 3 filtered/cram).
+_REVLOG_TYPE = {"new": 0, "review": 1, "relearn": 2, "drill": 3}
+
+
+@dataclass(frozen=True)
+class MediaProblem:
+    """An image a card references that was not packed, and why."""
+
+    card_id: str
+    source: str
+    target: str
+    reason: str  # "missing" | "outside the deck directory" | "no deck directory"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.target} ({self.reason})"
+
+
+@dataclass
+class ExportResult:
+    path: str
+    decks: list[str] = field(default_factory=list)
+    notes: int = 0
+    cards: int = 0
+    media: list[str] = field(default_factory=list)
+    missing_media: list[MediaProblem] = field(default_factory=list)
+    refused_media: list[MediaProblem] = field(default_factory=list)
+    timestamp: int = 0
+    with_scheduling: bool = False
+    scheduled_cards: int = 0
+    reviews: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": self.path,
+            "decks": self.decks,
+            "cards": self.cards,
+            "notes": self.notes,
+            "media": self.media,
+            "missing_media": [
+                {"card": p.card_id, "source": p.source, "target": p.target, "reason": p.reason}
+                for p in self.missing_media + self.refused_media
+            ],
+            "timestamp": self.timestamp,
+            "with_scheduling": self.with_scheduling,
+            "scheduled_cards": self.scheduled_cards,
+            "reviews": self.reviews,
+        }
+
+
+# -- identities ---------------------------------------------------------------
+def _hash_id(text: str) -> int:
+    # In genanki's recommended range [2**30, 2**31): positive, far from Anki's own ids.
+    return (1 << 30) + int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) % (1 << 30)
+
+
+def deck_id(info: DeckInfo) -> int:
+    """A deck's Anki id: ``anki_id`` from its deck.toml, else a hash of its name."""
+    return info.anki_id if info.anki_id else _hash_id("quizkit-deck:" + info.name)
+
+
+def subdeck_id(info: DeckInfo, path: tuple[str, ...]) -> int:
+    return deck_id(info) if not path else _hash_id(f"quizkit-deck:{deck_id(info)}:" + "\x1f".join(path))
+
+
+def note_guid(card_id: str) -> str:
+    """A note's GUID from the quizkit card key (never from its text)."""
+    from genanki import guid_for
+
+    return str(guid_for("quizkit", card_id))
+
+
+def _deck_part(text: str) -> str:
+    # "::" separates Anki deck levels; a heading must stay one level.
+    return re.sub(r"\s+", " ", text.replace("::", ":")).strip() or "-"
+
+
+def deck_path(info: DeckInfo, section: tuple[str, ...], depth: int) -> tuple[str, ...]:
+    """The sub-deck path below the deck: the first ``depth`` headings.
+
+    A top heading that merely repeats the deck's name is skipped.
+    """
+    parts = list(section)
+    if parts and parts[0].strip().casefold() == info.name.strip().casefold():
+        parts = parts[1:]
+    return tuple(_deck_part(p) for p in parts[:depth])
+
+
+def tag(text: str) -> str:
+    """An Anki tag: no whitespace (ASCII or ideographic), no quotes."""
+    cleaned = re.sub(r"\s+", "_", text.strip()).replace('"', "")
+    return cleaned.strip("_:") or "_"
+
+
+def note_tags(view: CardView) -> list[str]:
+    spec = view.spec
+    tags = [tag(t) for t in spec.tags if t.strip()]
+    tags.append(f"quizkit::{spec.kind}")
+    if spec.section:
+        tags.append("section::" + "::".join(tag(s.replace("::", ":")) for s in spec.section))
+    return list(dict.fromkeys(tags))
+
+
+# -- timestamps -----------------------------------------------------------------
+def default_stamp_path() -> Path:
+    """Where the last export timestamp is kept: ``anki-export.json`` in the user data dir.
+
+    One stamp for all banks and decks: it orders exports into the learner's one Anki collection.
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("quizkit", appauthor=False)) / "anki-export.json"
+
+
+class ExportLedger:
+    """The last export time and, per note, the content and time it was last exported with.
+
+    Anki updates a note only when the package's modification time (whole
+    seconds) is newer than its own.  Each export gets ``max(now, last + 1)``,
+    so two exports in one second, or under a fixed ``QUIZKIT_NOW``, still
+    differ; a note keeps the time of the export that last changed it, so an
+    import updates only the notes whose text changed (and leaves edits made
+    in Anki to the others alone).  Kept as JSON in ``path``; ``None`` keeps
+    nothing (every note then carries this export's time).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.last_stamp = 0
+        self.notes: dict[str, list[Any]] = {}
+        self.stamp = 0
+        if path is not None and path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                self.last_stamp = int(data.get("last_stamp", 0))
+                self.notes = dict(data.get("notes", {}))
+            except (OSError, ValueError, AttributeError, TypeError):
+                self.last_stamp, self.notes = 0, {}
+
+    def begin(self, now: datetime) -> int:
+        self.stamp = max(int(now.timestamp()), self.last_stamp + 1)
+        return self.stamp
+
+    def note_mtime(self, guid: str, model_id: int, fields: list[str], tags: list[str]) -> int:
+        raw = "\x1e".join([str(model_id), "\x1f".join(fields), " ".join(tags)])
+        digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+        prev = self.notes.get(guid)
+        if prev is not None and prev[0] == digest and int(prev[1]) <= self.stamp:
+            return int(prev[1])
+        self.notes[guid] = [digest, self.stamp]
+        return self.stamp
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            data = {"last_stamp": self.stamp, "notes": self.notes}
+            tmp.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise InputError(f"cannot record the export in {self.path}: {exc.strerror or exc}") from None
+
+
+# -- media ----------------------------------------------------------------------
+class MediaPacker:
+    """Resolves image targets inside a deck directory and gives each file a unique flat name."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+        self.files: dict[Path, str] = {}  # every packed file -> its name in the package
+        self._names: set[str] = set()
+
+    def set_deck_dir(self, deck_dir: str | None) -> None:
+        self.root = Path(deck_dir).resolve() if deck_dir else None
+
+    def resolve(self, view: CardView, target: str) -> tuple[Path | None, str | None]:
+        """``(path, None)`` for a packable file, else ``(None, reason)``; URLs give ``(None, None)``."""
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", target) or target.startswith("data:"):
+            return None, None
+        if self.root is None:
+            return None, "no deck directory"
+        spec = view.spec
+        chapter = Path(spec.source_file) if spec.source_file else Path("chapter.md")
+        if not chapter.is_absolute():
+            chapter = self.root / chapter
+        raw = target.split("#")[0].split("?")[0]
+        if re.match(r"^[a-zA-Z]:[\\/]", raw) or raw.startswith("\\\\"):
+            return None, "outside the deck directory"  # a Windows absolute path
+        candidate = Path(os.path.normpath(chapter.parent / raw.replace("\\", "/")))
+        if not candidate.exists() and "%" in raw:
+            from urllib.parse import unquote
+
+            candidate = Path(os.path.normpath(chapter.parent / unquote(raw).replace("\\", "/")))
+        resolved = candidate.resolve()
+        if not resolved.is_relative_to(self.root):
+            return None, "outside the deck directory"
+        if not resolved.is_file():
+            return None, "missing"
+        return resolved, None
+
+    def name_for(self, path: Path) -> str:
+        name = self.files.get(path)
+        if name is None:
+            name = path.name
+            if name in self._names:
+                rel = path.relative_to(self.root).as_posix() if self.root else str(path)
+                digest = hashlib.sha1(rel.encode("utf-8")).hexdigest()[:8]
+                name = f"{path.stem}-{digest}{path.suffix}"
+            self._names.add(name)
+            self.files[path] = name
+        return name
+
+
+# -- the package ------------------------------------------------------------------
+class _Ids:
+    """genanki's id generator, remembering the last id handed out (the card id of a one-card note)."""
+
+    def __init__(self, start: int) -> None:
+        self.last = start - 1
+
+    def __iter__(self) -> Iterator[int]:
+        return self
+
+    def __next__(self) -> int:
+        self.last += 1
+        return self.last
+
+
+def genanki_models() -> dict[str, Any]:
+    """The four genanki models (note types) with fixed ids and the quizkit CSS."""
+    import genanki
+
+    models: dict[str, Any] = {}
+    for key, nt in NOTE_TYPES.items():
+        models[key] = genanki.Model(
+            nt.id,
+            nt.name,
+            fields=nt.field_dicts(),
+            templates=nt.template_dicts(),
+            css=CSS,
+            model_type=genanki.Model.CLOZE if nt.cloze else genanki.Model.FRONT_BACK,
+        )
+    return models
+
+
+def _deck_infos(bank: Bank, deck: str | None) -> list[DeckInfo]:
+    if deck is not None:
+        return [bank.get_deck(deck)]
+    return bank.list_deck_infos()
+
+
+def export_apkg(
+    bank: Bank,
+    output: str | os.PathLike[str],
+    *,
+    now: datetime,
+    deck: str | None = None,
+    with_scheduling: bool = False,
+    media_dir: str | os.PathLike[str] | None = None,
+    depth: int = DEFAULT_DEPTH,
+    stamp_file: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ExportResult:
+    """Write the bank's cards (one deck, or all) to ``output`` as an Anki package.
+
+    One quizkit card becomes one note with one card.  ``progress`` is called
+    with the number of cards written since the last call.  ``now`` is the
+    export time; ``stamp_file`` keeps the last export time so it only goes up.
+    """
+    import genanki
+
+    infos = _deck_infos(bank, deck)
+    out_path = Path(output)
+    if out_path.is_dir():
+        raise InputError(f"{out_path} is a directory; give a file name ending in .apkg")
+    if not out_path.parent.exists():
+        raise InputError(f"directory {out_path.parent} does not exist")
+    if depth < 0:
+        raise InputError("depth must be 0 or more")
+    ledger = ExportLedger(stamp_file)
+    stamp = ledger.begin(now)
+    result = ExportResult(path=str(out_path), timestamp=stamp, with_scheduling=with_scheduling)
+    models = genanki_models()
+
+    fd, db_name = tempfile.mkstemp(suffix=".anki2")
+    os.close(fd)
+    try:
+        conn = sqlite3.connect(db_name)
+        cursor = conn.cursor()
+        ids = _Ids(stamp * 1000)
+        genanki.Package([]).write_to_db(cursor, stamp, ids)  # schema and collection row
+        decks: dict[int, Any] = {}
+        states: dict[int, CardState] = {}  # Anki card id -> learner state (reviewed or suspended cards)
+        card_ids: dict[str, int] = {}  # quizkit card id -> Anki card id
+        leeches: list[int] = []
+        packer = MediaPacker()
+        pending = 0
+        for info in infos:
+            packer.set_deck_dir(str(media_dir) if media_dir else info.source_dir or None)
+            root = genanki.Deck(deck_id(info), _deck_part(info.name), description=info.description)
+            decks[root.deck_id] = root
+            result.decks.append(root.name)
+            for view in bank.iter_cards(deck=info.key):
+                path = deck_path(info, view.spec.section, depth)
+                did = subdeck_id(info, path)
+                if did not in decks:
+                    for i in range(1, len(path) + 1):
+                        sub = subdeck_id(info, path[:i])
+                        if sub not in decks:
+                            decks[sub] = genanki.Deck(sub, "::".join((root.name, *path[:i])))
+                names = []
+                for target in view.spec.media:
+                    file, reason = packer.resolve(view, target)
+                    if file is not None:
+                        names.append(packer.name_for(file))
+                    elif reason is not None:
+                        problem = MediaProblem(view.id, view.spec.source, target, reason)
+                        (result.missing_media if reason != "outside the deck directory"
+                         else result.refused_media).append(problem)
+                note_type, fields = note_fields(view.spec, names)
+                tags = note_tags(view)
+                guid = note_guid(view.id)
+                note = genanki.Note(model=models[note_type.key], fields=fields, tags=tags, guid=guid)
+                if len(note.cards) != 1:  # one quizkit card must be one Anki card
+                    raise InputError(f"card {view.id} ({view.spec.source}) gives no single Anki card")
+                note.write_to_db(cursor, ledger.note_mtime(guid, note_type.id, fields, tags), did, ids)
+                card_ids[view.id] = ids.last
+                if not view.state.is_new or view.state.suspended:
+                    states[ids.last] = view.state
+                    if view.state.leech:
+                        leeches.append(ids.last)
+                result.notes += 1
+                pending += 1
+                if progress is not None and pending >= PROGRESS_EVERY:
+                    progress(pending)
+                    pending = 0
+        for d in decks.values():
+            for nt in NOTE_TYPES.values():
+                d.add_model(models[nt.key])
+            d.write_to_db(cursor, stamp, ids)
+        result.cards = int(cursor.execute("SELECT count(*) FROM cards").fetchone()[0])
+        if with_scheduling:
+            _write_scheduling(cursor, bank, states, card_ids, leeches, now, result)
+        conn.commit()
+        conn.close()
+        if progress is not None and pending:
+            progress(pending)
+        result.media = sorted(packer.files.values())
+        _zip_package(db_name, packer.files, out_path)
+        ledger.save()
+    finally:
+        os.unlink(db_name)
+    return result
+
+
+def _zip_package(db_name: str, media: dict[Path, str], out_path: Path) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=".quizkit-", suffix=".apkg", dir=out_path.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp_name, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.write(db_name, "collection.anki2")
+            entries = list(media.items())
+            z.writestr("media", json.dumps({str(i): name for i, (_, name) in enumerate(entries)}))
+            for i, (path, _) in enumerate(entries):
+                z.write(path, str(i))
+        os.replace(tmp_name, out_path)
+    except BaseException:
+        os.unlink(tmp_name)
+        raise
+
+
+# -- scheduling ------------------------------------------------------------------
+def _day_start(day: date) -> int:
+    # Anki counts days from the collection's creation at its 4 a.m. local rollover.
+    return int(datetime.combine(day, time(4, 0)).astimezone().timestamp())
+
+
+def _write_scheduling(
+    cursor: sqlite3.Cursor,
+    bank: Bank,
+    states: dict[int, CardState],
+    card_ids: dict[str, int],
+    leeches: list[int],
+    now: datetime,
+    result: ExportResult,
+) -> None:
+    """Turn the package's new cards into review cards with the learner's SM-2 state, plus the review log.
+
+    Review ``due`` counts days from the collection's creation (``col.crt``);
+    the scheduler version is set to 2 so Anki's importer does not remap grades
+    as it does for v1 collections.
+    """
+    today = now.astimezone().date()
+    dues = [s.due for s in states.values() if s.due is not None and not s.is_new]
+    crt_day = min([today, *dues])
+    crt_day = date.fromordinal(crt_day.toordinal() - 1)
+    new_rows = []  # suspended but never studied: stays new
+    review_rows = []
+    for cid, st in states.items():
+        if st.is_new:
+            new_rows.append((cid,))
+            continue
+        due = ((st.due or today) - crt_day).days
+        queue = -1 if st.suspended else 2
+        review_rows.append((queue, due, max(1, st.interval), st.ef, st.repetitions, st.lapses, cid))
+    cursor.executemany("UPDATE cards SET queue = -1 WHERE id = ?", new_rows)
+    cursor.executemany(
+        "UPDATE cards SET type = 2, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?, lapses = ?, left = 0"
+        " WHERE id = ?",
+        review_rows,
+    )
+    result.scheduled_cards = len(review_rows)
+    if leeches:
+        cursor.executemany(
+            "UPDATE notes SET tags = tags || 'leech ' WHERE id = (SELECT nid FROM cards WHERE id = ?)",
+            [(cid,) for cid in leeches],
+        )
+    revlog = []
+    used: set[int] = set()
+    for row in bank.review_log(include_undone=False):
+        cid = card_ids.get(row.card_id)
+        if cid is None or row.grade is None or row.kind not in _REVLOG_TYPE:
+            continue
+        rid = int(row.reviewed_at.timestamp() * 1000)
+        while rid in used:
+            rid += 1
+        used.add(rid)
+        ivl = row.after.interval if row.kind != "drill" else row.before.interval
+        revlog.append(
+            (rid, cid, -1, _EASE.get(row.grade, 1), ivl, row.before.interval, row.after.ef,
+             min(max(row.duration_ms or 0, 0), 60_000), _REVLOG_TYPE[row.kind])
+        )
+    cursor.executemany("INSERT INTO revlog VALUES (?,?,?,?,?,?,?,?,?)", revlog)
+    result.reviews = len(revlog)
+    conf = json.loads(cursor.execute("SELECT conf FROM col").fetchone()[0])
+    conf["schedVer"] = 2
+    cursor.execute("UPDATE col SET crt = ?, conf = ?", (_day_start(crt_day), json.dumps(conf)))
