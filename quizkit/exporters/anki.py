@@ -10,6 +10,7 @@ survives the move to Anki.  genanki is imported inside functions only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -100,7 +101,7 @@ def subdeck_id(info: DeckInfo, path: tuple[str, ...]) -> int:
 
 
 def note_guid(card_id: str) -> str:
-    """A note's GUID from the quizkit card key (never from its text)."""
+    """A note's GUID from the quizkit card key (never from its text); genanki's ``guid_for``."""
     from genanki import guid_for
 
     return str(guid_for("quizkit", card_id))
@@ -122,6 +123,7 @@ def deck_path(info: DeckInfo, section: tuple[str, ...], depth: int) -> tuple[str
     return tuple(_deck_part(p) for p in parts[:depth])
 
 
+@functools.lru_cache(maxsize=8192)
 def tag(text: str) -> str:
     """An Anki tag: no whitespace (ASCII or ideographic), no quotes."""
     cleaned = re.sub(r"\s+", "_", text.strip()).replace('"', "")
@@ -133,8 +135,13 @@ def note_tags(view: CardView) -> list[str]:
     tags = [tag(t) for t in spec.tags if t.strip()]
     tags.append(f"quizkit::{spec.kind}")
     if spec.section:
-        tags.append("section::" + "::".join(tag(s.replace("::", ":")) for s in spec.section))
+        tags.append(_section_tag(spec.section))
     return list(dict.fromkeys(tags))
+
+
+@functools.lru_cache(maxsize=4096)
+def _section_tag(section: tuple[str, ...]) -> str:
+    return "section::" + "::".join(tag(s.replace("::", ":")) for s in section)
 
 
 # -- timestamps -----------------------------------------------------------------
@@ -338,10 +345,12 @@ def export_apkg(
             root = genanki.Deck(deck_id(info), _deck_part(info.name), description=info.description)
             decks[root.deck_id] = root
             result.decks.append(root.name)
+            dids: dict[tuple[str, ...], int] = {}
             for view in bank.iter_cards(deck=info.key):
-                path = deck_path(info, view.spec.section, depth)
-                did = subdeck_id(info, path)
-                if did not in decks:
+                did = dids.get(view.spec.section, 0)
+                if not did:
+                    path = deck_path(info, view.spec.section, depth)
+                    did = dids[view.spec.section] = subdeck_id(info, path)
                     for i in range(1, len(path) + 1):
                         sub = subdeck_id(info, path[:i])
                         if sub not in decks:
