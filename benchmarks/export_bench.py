@@ -39,24 +39,37 @@ INFO = DeckInfo(key="bench", name="Bench")
 def synthetic_specs(n: int) -> list[CardSpec]:
     specs = []
     for i in range(n):
-        section = ("Bench", f"第 {i // 5000} 章", f"Section {i // 250}")
-        common = {"section": section, "source_file": f"ch{i // 5000}.md", "source_line": i, "tags": ("bench",)}
+        common = {
+            "section": ("Bench", f"第 {i // 5000} 章", f"Section {i // 250}"),
+            "source_file": f"ch{i // 5000}.md",
+            "source_line": i,
+            "tags": ("bench",),
+        }
         match i % 4:
             case 0:
-                specs.append(CardSpec(kind=CardKind.COMMAND, style=CardStyle.BASIC, front=f"docker run --name=<n{i}> img",
-                                      back=f"运行容器 {i}：a && b", fact=f"command:{i}", **common))
+                spec = CardSpec(
+                    kind=CardKind.COMMAND, style=CardStyle.BASIC, front=f"docker run --name=<n{i}> img",
+                    back=f"运行容器 {i}：a && b", fact=f"command:{i}", **common,
+                )
             case 1:
-                specs.append(CardSpec(kind=CardKind.COMMAND, style=CardStyle.TYPE, front=f"删除所有容器 {i}",
-                                      back=f"docker rm -f $(docker ps -aq) #{i}", fact=f"recall:{i}",
-                                      aliases=(f"docker ps -aq | xargs docker rm #{i}",), **common))
+                spec = CardSpec(
+                    kind=CardKind.COMMAND, style=CardStyle.TYPE, front=f"删除所有容器 {i}",
+                    back=f"docker rm -f $(docker ps -aq) #{i}", fact=f"recall:{i}",
+                    aliases=(f"docker ps -aq | xargs docker rm #{i}",), **common,
+                )
             case 2:
-                specs.append(CardSpec(kind=CardKind.CONCEPT, style=CardStyle.CLOZE,
-                                      front=f"Pod 是 {{{{c1::最小调度单元::单元}}}}，由 {{{{c2::kubelet {i}}}}} 管理",
-                                      back="", fact=f"concept:{i}", extra="`kubectl get pods`", **common))
+                spec = CardSpec(
+                    kind=CardKind.CONCEPT, style=CardStyle.CLOZE,
+                    front="Pod 是 {{c1::最小调度单元::单元}}，由 {{c2::kubelet " + str(i) + "}} 管理",
+                    back="", fact=f"concept:{i}", extra="`kubectl get pods`", **common,
+                )
             case _:
-                specs.append(CardSpec(kind=CardKind.CONCEPT, style=CardStyle.CHOICE, front=f"哪个命令列出镜像？ {i}",
-                                      back="", fact=f"quiz:{i}",
-                                      choices=(Choice("docker ps", False), Choice("docker images", True)), **common))
+                spec = CardSpec(
+                    kind=CardKind.CONCEPT, style=CardStyle.CHOICE, front=f"哪个命令列出镜像？ {i}",
+                    back="", fact=f"quiz:{i}",
+                    choices=(Choice("docker ps", False), Choice("docker images", True)), **common,
+                )
+        specs.append(spec)
     return specs
 
 

@@ -204,9 +204,13 @@ def note_fields(spec: CardSpec, media_names: Sequence[str] = ()) -> tuple[NoteTy
     """The note type and the HTML of every field for one card (in the note type's field order)."""
     key = note_type_key(spec)
     front = spec.front if spec.front.strip() else spec.fact
+    extra = [spec.extra] if spec.extra.strip() else []
+    if key == "cloze" and spec.back.strip() and spec.back.strip() != " > ".join(spec.section):
+        # A cloze has no answer field: a back that is not just the heading path is shown as context.
+        extra.insert(0, spec.back)
     tail = [
         text_html(spec.hint) if spec.hint else "",
-        text_html(spec.extra) if spec.extra else "",
+        "<br>".join(text_html(e) for e in extra),
         media_html(media_names),
         _source_html(spec),
     ]
