@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from quizkit.commandline import command_identity
+from quizkit.commandline import command_identity as _command_identity
 from quizkit.compiler.blocks import Block, parse_blocks
 from quizkit.compiler.extract import CommandFact, OptionFact, extract_commands
 from quizkit.compiler.prose import ConceptFact, extract_concepts
 from quizkit.errors import ChapterError, InputError
 from quizkit.model import CardKind, CardSpec, CardStyle, ChapterResult, MediaRef, Warning_
+
+# shlex is the slowest step per command; chapters repeat commands (aliases, owners).
+command_identity = functools.lru_cache(maxsize=65536)(_command_identity)
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^data:", re.IGNORECASE)
