@@ -320,3 +320,20 @@ def test_genanki_and_anki_are_not_imported_on_startup() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False False"
+
+
+def test_progress_reports_every_card(bank: Bank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import quizkit.exporters.anki as anki_export
+
+    monkeypatch.setattr(anki_export, "PROGRESS_EVERY", 2)
+    calls: list[int] = []
+    export(bank, tmp_path / "p.apkg", tmp_path / "stamp.json", progress=calls.append)
+    assert calls == [2, 2, 1]
+
+    import quizkit.commands.export_cmds as export_cmds
+
+    monkeypatch.setattr(export_cmds, "PROGRESS_MIN_CARDS", 1)
+    args = ["export", "Kubernetes", "-o", str(tmp_path / "bar.apkg"), "--db", str(tmp_path / "bank.sqlite3")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "5 cards" in result.stdout
