@@ -78,6 +78,32 @@ def most_overdue_first(cards: Iterable[CardView]) -> list[CardView]:
     return sorted(cards, key=lambda c: (c.state.due or date.min, c.state.interval, c.id))
 
 
+def review_once(
+    card: CardView,
+    grade: int,
+    *,
+    today: date,
+    now: datetime,
+    graded_today: bool,
+    leech_threshold: int = sm2.LEECH_THRESHOLD,
+    suspend_leeches: bool = True,
+) -> Outcome:
+    """One answer outside a session (``quizkit review``, ``quiz --record``).
+
+    The first grade of the study day schedules; a card already graded that
+    day is logged as a step-7 drill and keeps its state.
+    """
+    before = card.state
+    if graded_today:
+        sm2.check_grade(grade)
+        return Outcome(card.id, "drill", "drill", grade, before, before)
+    after = sm2.review(
+        before, grade, today, now=now, leech_threshold=leech_threshold, suspend_leeches=suspend_leeches
+    )
+    phase: Phase = "new" if before.is_new else "review"
+    return Outcome(card.id, phase, sm2.review_kind(before), grade, before, after)
+
+
 @dataclass
 class _Snapshot:
     queue: list[Item]

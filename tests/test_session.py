@@ -133,3 +133,20 @@ def test_answer_rejects_bad_grades_and_an_empty_queue() -> None:
     with pytest.raises(IndexError):
         s.answer(5, today=DAY, now=NOW)
     assert Session([], []).summary().correct_percent is None
+
+
+def test_review_once_schedules_the_first_grade_of_the_day_only() -> None:
+    from quizkit.session import review_once
+
+    first = review_once(card("n"), 5, today=DAY, now=NOW, graded_today=False)
+    assert (first.kind, first.phase, first.after.interval, first.after.ef) == ("new", "new", 1, 2600)
+    later = review_once(
+        CardView(id="n", deck="D", spec=card("n").spec, state=first.after),
+        1,
+        today=DAY,
+        now=NOW,
+        graded_today=True,
+    )
+    assert (later.kind, later.before, later.after) == ("drill", first.after, first.after)
+    lapse = review_once(card("r", due=DAY, reps=3, interval=10), 2, today=DAY, now=NOW, graded_today=False)
+    assert (lapse.kind, lapse.after.repetitions, lapse.after.lapses) == ("review", 0, 1)

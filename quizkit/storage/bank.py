@@ -738,6 +738,50 @@ class Bank:
                     continue
                 yield _review_from_row(row)
 
+    # -- study session queries (issue 3: added for quizkit study/review) --------
+    def day_grades(self, study_day: date, *, deck: str | None = None) -> dict[str, int]:
+        """Each card's latest grade on ``study_day`` (undone answers left out), for step-7 re-drills."""
+        graded = ("new", "review", "relearn", "drill")
+        with self.engine.connect() as conn:
+            undone = sa.select(reviews.c.undoes).where(
+                reviews.c.undoes.is_not(None), reviews.c.learner == self.learner
+            )
+            q = (
+                sa.select(reviews.c.card_id, reviews.c.grade)
+                .select_from(reviews.join(cards, cards.c.id == reviews.c.card_id))
+                .where(
+                    reviews.c.learner == self.learner,
+                    reviews.c.study_day == study_day,
+                    reviews.c.kind.in_(graded),
+                    reviews.c.id.not_in(undone),
+                )
+                .order_by(reviews.c.id)
+            )
+            if deck is not None:
+                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
+            return {r.card_id: int(r.grade) for r in conn.execute(q)}
+
+    def next_due(self, after: date, *, deck: str | None = None) -> date | None:
+        """The first day after ``after`` with a review due (suspended and retired cards left out)."""
+        q = (
+            sa.select(sa.func.min(card_states.c.due))
+            .select_from(card_states.join(cards, cards.c.id == card_states.c.card_id))
+            .where(
+                card_states.c.learner == self.learner,
+                card_states.c.last_review.is_not(None),
+                card_states.c.suspended.is_(False),
+                card_states.c.due > after,
+                cards.c.retired_at.is_(None),
+            )
+        )
+        with self.engine.connect() as conn:
+            if deck is not None:
+                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
+            value = conn.execute(q).scalar_one_or_none()
+        if isinstance(value, str):  # SQLite returns MIN() of a date column as text
+            return date.fromisoformat(value)
+        return value
+
 
 def _review_from_row(row: Row[Any]) -> ReviewRow:
     m = row._mapping
