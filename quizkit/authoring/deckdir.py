@@ -354,7 +354,7 @@ def build_deck(source: DeckSource) -> tuple[DeckBuild, list[Problem]]:
     problems: list[Problem] = []
     warn = source.lint_warn
     chapters: list[ChapterResult] = []
-    extracted: list[CardSpec] = []
+    merged: list[CardSpec] = []
     authored: list[AuthoredCard] = []
     warnings: list[Warning_] = []
     for rel in source.chapters:
@@ -365,8 +365,14 @@ def build_deck(source: DeckSource) -> tuple[DeckBuild, list[Problem]]:
             problems.append(problem(exc.file or display, exc.line or 1, "bad-chapter", exc.message, warn))
             continue
         chapters.append(ch.result)
-        extracted.extend(ch.result.cards)
-        authored.extend(ch.authored)
+        ordered = [(c.source_line, 0, c) for c in ch.result.cards]
+        ordered += [(a.line, 1, a) for a in ch.authored]
+        for _line, _, item in sorted(ordered, key=lambda t: (t[0], t[1])):
+            if isinstance(item, AuthoredCard):
+                authored.append(item)
+                merged.append(dataclasses.replace(item.spec, tags=card_tags(item.spec, source.tags)))
+            else:
+                merged.append(dataclasses.replace(item, tags=_with(item.tags, source.tags)))
         problems.extend(ch.problems)
         for w in ch.result.warnings:
             warnings.append(Warning_(display, w.line, w.message))
@@ -386,6 +392,7 @@ def build_deck(source: DeckSource) -> tuple[DeckBuild, list[Problem]]:
             continue
         parsed = parse_cards(text, source_file=_posix(rel), display_file=display, warn=warn)
         authored.extend(parsed.cards)
+        merged.extend(dataclasses.replace(a.spec, tags=card_tags(a.spec, source.tags)) for a in parsed.cards)
         problems.extend(parsed.problems)
     for card in authored:
         base = (source.root / card.spec.source_file).parent
@@ -397,9 +404,7 @@ def build_deck(source: DeckSource) -> tuple[DeckBuild, list[Problem]]:
                 )
                 warnings.append(Warning_(where, card.line, f"image not found: {target}"))
     problems.extend(check_duplicates(authored, source.display, warn))
-    cards = [dataclasses.replace(c, tags=_with(c.tags, source.tags)) for c in extracted]
-    cards += [dataclasses.replace(a.spec, tags=card_tags(a.spec, source.tags)) for a in authored]
-    cards = _drop_duplicate_keys(cards)
+    cards = _drop_duplicate_keys(merged)
     build = DeckBuild(source.info, cards, chapters, warnings, authored)
     return build, problems
 
