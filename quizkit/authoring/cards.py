@@ -162,7 +162,7 @@ def parse_cards(
             current.open("A" if name in ("A", "a") else name.lower(), m.group(2), lineno)
             continue
         m = _CHOICE_RE.match(line)
-        if m and current.start == "Q" and current.current in ("Q", "A"):
+        if m and current.start == "Q":
             current.choices.append((m.group(2).strip(), m.group(1) != " ", lineno))
             continue
         current.fields[current.current].append(line)
