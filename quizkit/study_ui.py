@@ -306,11 +306,13 @@ def run_study(
     pct = summary.correct_percent
     screen.say(
         f"\nReviewed {summary.reviewed} ({summary.new} new, {summary.reviews} reviews), "
-        f"{summary.drills} re-drills, {'-' if pct is None else f'{pct}%'} correct, "
+        f"{summary.drills} re-drill{'' if summary.drills == 1 else 's'}, "
+        f"{'-' if pct is None else f'{pct}%'} correct, "
         f"{_duration(time.monotonic() - started)}."
     )
     if session.remaining:
-        screen.say(f"{session.remaining} cards left for today.")
+        left_n = session.remaining
+        screen.say(f"{left_n} card{'' if left_n == 1 else 's'} left for today.")
     screen.say(f"Next due: {_day_text(bank.next_due(day, deck=options.deck), day)}")
     return summary
 
