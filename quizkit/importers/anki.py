@@ -589,7 +589,7 @@ def card_state(
     """The SM-2 state of an Anki card; ``None`` for a new card that is not suspended."""
     suspended = card.queue == -1
     if card.type == 0:
-        return CardState(suspended=True) if suspended else None
+        return CardState(suspended=True, leech=leech) if suspended else None
     if card.due > _TIMESTAMP_DUE:  # (re)learning today: due is a moment
         due = _local_day(datetime.fromtimestamp(card.due, UTC))
     else:

@@ -129,6 +129,7 @@ def write_progress(bank: Bank, items: Sequence[ImportedProgress]) -> ProgressRep
             )
             for start in range(0, len(updates), CHUNK):
                 conn.execute(stmt, updates[start : start + CHUNK])
+        log.sort(key=lambda row: row["reviewed_at"])  # the log reads oldest first, across cards
         for start in range(0, len(log), CHUNK):
             conn.execute(sa.insert(reviews), log[start : start + CHUNK])
         if len(log) > 10_000 and conn.dialect.name in ("sqlite", "postgresql"):
