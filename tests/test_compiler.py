@@ -412,3 +412,10 @@ def test_importing_compiler_does_not_import_jieba() -> None:
     code = "import sys, quizkit.compiler; print('jieba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_authored_quizkit_blocks_are_not_commands() -> None:
+    from quizkit.compiler import compile_text
+
+    text = "# T\n\n```quizkit\nQ: docker ps # what?\nA: lists containers\n```\n"
+    assert compile_text(text, source_file="c.md").cards == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -290,6 +291,9 @@ def test_cli_export_plain_message(bank: Bank, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert f"Wrote {out}: 5 cards, 0 with progress, 0 reviews, 1 image(s)." in result.stdout
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, not mkstemp's 0600
 
 
 def test_cli_export_errors(bank: Bank, tmp_path: Path) -> None:

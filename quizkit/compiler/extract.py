@@ -31,7 +31,7 @@ from quizkit.compiler.lines import (
 _NOT_SHELL = frozenset(
     "yaml yml json jsonc xml html css ini toml properties conf cfg dockerfile python py java go js "
     "javascript ts typescript c cpp c++ rust rs sql nginx diff csv markdown md text txt output log "
-    "plaintext mermaid dot".split()
+    "plaintext mermaid dot quizkit".split()  # quizkit: authored cards, parsed by quizkit.authoring
 )
 _GENERIC_HEADINGS = re.compile(
     r"^(?:语法|用法|格式|命令格式|示例|实例|例子|举例|演示|例如|说明|参数|选项|选项参数|可选项|"

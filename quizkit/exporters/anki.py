@@ -410,6 +410,10 @@ def _zip_package(db_name: str, media: dict[Path, str], out_path: Path) -> None:
             z.writestr("media", json.dumps({str(i): name for i, (_, name) in enumerate(entries)}))
             for i, (path, _) in enumerate(entries):
                 z.write(path, str(i))
+        # mkstemp makes 0600 files; a package is for sharing, so use the usual umask-based mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
         os.replace(tmp_name, out_path)
     except BaseException:
         os.unlink(tmp_name)
