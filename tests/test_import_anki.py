@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from quizkit.cli import cli
 from quizkit.clock import study_day
-from quizkit.importers.anki import GRADES, html_to_text, import_anki, keep_cloze, media_refs
+from quizkit.importers.anki import html_to_text, import_anki, keep_cloze, media_refs
 from quizkit.model import CardKind, CardSpec, CardStyle, DeckInfo
 from quizkit.storage.bank import Bank, open_bank
 
@@ -277,7 +277,7 @@ def test_each_layout_carries_scheduling_and_history(
     log = list(bank.review_log())
     assert len(log) == result.reviews == sum(packages.revlog.values()) == 6
     assert [(r.card_id, r.grade) for r in log] == [
-        (cards["anki:" + key].id, GRADES[ease]) for key, ease in packages.answers
+        (cards["anki:" + key].id, {1: 1, 2: 3, 3: 4, 4: 5}[ease]) for key, ease in packages.answers
     ]
     assert [r.kind for r in log if r.card_id == cards[fact(packages, "hablar")].id] == [
         "new",
@@ -614,3 +614,14 @@ def test_media_refs_and_cloze_filtering() -> None:
     text = "{{c1::A}} {{c2::B::hint}} {{c1::C}}"
     assert keep_cloze(text, 1) == "{{c1::A}} B {{c1::C}}"
     assert keep_cloze(text, 2) == "A {{c2::B::hint}} C"
+
+
+def test_import_and_reimport_on_both_backends(packages: Packages, bank_url: str, tmp_path: Path) -> None:
+    with open_bank(bank_url, learner="tester") as b:
+        first = import_anki(b, packages.current, now=datetime.now(UTC), media_dir=tmp_path / "m")
+        assert (first.totals()["added"], first.states, first.reviews) == (7, 5, 6)
+        states = {v.spec.fact: v.state for v in b.iter_cards()}
+        again = import_anki(b, packages.legacy, now=datetime.now(UTC), media_dir=tmp_path / "m")
+        assert (again.totals()["unchanged"], again.states, again.reviews, again.reviews_known) == (7, 0, 0, 6)
+        assert {v.spec.fact: v.state for v in b.iter_cards()} == states
+        assert len(list(b.review_log())) == 6

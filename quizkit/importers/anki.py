@@ -707,6 +707,7 @@ class ImportResult:
 def plan_decks(col: Collection, *, source: str, deck: str | None, media_dir: Path) -> list[DeckImport]:
     """Group the collection's cards into quizkit decks (top-level Anki decks, or the one ``deck``)."""
     plans: dict[str, DeckImport] = {}
+    tops = {d.path[0]: d for d in col.decks.values() if len(d.path) == 1}
     for card in col.cards:
         note = col.notes.get(card.nid)
         if note is None:
@@ -717,8 +718,7 @@ def plan_decks(col: Collection, *, source: str, deck: str | None, media_dir: Pat
                 f"note {note.id} uses note type {note.mid}, which the collection lacks", file=source
             )
         adeck = col.decks.get(card.did) or AnkiDeck(card.did, ("Default",))
-        top_path = adeck.path[:1]
-        top = next((d for d in col.decks.values() if d.path == top_path), adeck)
+        top = tops.get(adeck.path[0], adeck)
         name = deck or top.path[0]
         plan = plans.get(name)
         if plan is None:
