@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from quizkit.cli import cli
 from quizkit.clock import study_day
 from quizkit.importers.anki import html_to_text, import_anki, keep_cloze, media_refs
-from quizkit.model import CardKind, CardSpec, CardStyle, DeckInfo
+from quizkit.model import CardKind, CardSpec, CardStyle, Choice, DeckInfo
 from quizkit.storage.bank import Bank, open_bank
 
 CAT = b"\x89PNG\r\n\x1a\nCAT-PICTURE"
@@ -405,6 +405,22 @@ def _quizkit_specs() -> list[CardSpec]:
             hint="k8s",
             **common,
         ),
+        CardSpec(
+            kind=CardKind.CONCEPT,
+            style=CardStyle.CHOICE,
+            front="哪个命令列出本地镜像？",
+            back="images 列出镜像",
+            fact="quiz:images",
+            section=("概念",),
+            source_line=30,
+            choices=(
+                Choice("docker ps", False),
+                Choice("docker images", True),
+                Choice("docker image ls", True),
+            ),
+            extra="见第 3 章",
+            **common,
+        ),
     ]
 
 
@@ -430,7 +446,7 @@ def test_a_quizkit_export_imports_back(bank: Bank, tmp_path: Path) -> None:
 
     with pytest.raises(Exception, match="already exists and was not imported from Anki"):
         import_anki(bank, out, now=now, media_dir=tmp_path / "m")
-    assert len(list(bank.iter_cards(deck="Kubernetes"))) == 3  # the compiled deck is untouched
+    assert len(list(bank.iter_cards(deck="Kubernetes"))) == 4  # the compiled deck is untouched
 
     result = import_anki(bank, out, now=now, deck="K8s from Anki", media_dir=tmp_path / "m")
     assert result.layout == "collection.anki2"
@@ -438,7 +454,7 @@ def test_a_quizkit_export_imports_back(bank: Bank, tmp_path: Path) -> None:
         {
             "deck": "K8s from Anki",
             "anki_id": result.decks[0]["anki_id"],
-            "added": 3,
+            "added": 4,
             "updated": 0,
             "unchanged": 0,
             "retired": 0,
@@ -460,6 +476,13 @@ def test_a_quizkit_export_imports_back(bank: Bank, tmp_path: Path) -> None:
     cloze = imported[(CardStyle.CLOZE, ("概念",))]
     assert cloze.spec.front == "Pod 是 {{c1::最小调度单元::单元}}" and cloze.spec.hint == "k8s"
     assert cloze.spec.kind is CardKind.CONCEPT and cloze.spec.extra == "" and cloze.spec.back == ""
+    choice = imported[(CardStyle.CHOICE, ("概念",))]
+    assert (choice.spec.front, choice.spec.back, choice.spec.extra) == (
+        "哪个命令列出本地镜像？",
+        "images 列出镜像",
+        "见第 3 章",
+    )
+    assert choice.spec.choices == _quizkit_specs()[3].choices
     log = [r for r in bank.review_log() if r.card_id == basic.id]
     assert [(r.kind, r.grade, r.reviewed_at) for r in log] == [("review", 5, now)]
 

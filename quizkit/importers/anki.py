@@ -36,7 +36,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 from quizkit.clock import DEFAULT_DAY_START_HOUR, study_day
 from quizkit.errors import InputError
-from quizkit.model import EF_INITIAL, CardKind, CardSpec, CardState, CardStyle, DeckInfo, deck_key_from_name
+from quizkit.model import (
+    EF_INITIAL,
+    CardKind,
+    CardSpec,
+    CardState,
+    CardStyle,
+    Choice,
+    DeckInfo,
+    deck_key_from_name,
+)
 
 if TYPE_CHECKING:
     from quizkit.storage.bank import Bank
@@ -57,8 +66,10 @@ KINDS = {0: "new", 1: "review", 2: "relearn", 3: "review"}
 
 # A card's ``due`` above this is a timestamp in seconds (intraday learning), else a day number.
 _TIMESTAMP_DUE = 1_000_000_000
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SPECIAL_FIELDS = {"FrontSide", "Tags", "Deck", "Subdeck", "Card", "CardFlag", "Type", "CardID"}
 QUIZKIT_NOTE_TYPE_IDS = {1694052101, 1694052102, 1694052103, 1694052104}  # quizkit.exporters.templates
+QUIZKIT_CHOICE_ID = 1694052104
 
 
 # -- the collection -------------------------------------------------------------
@@ -391,6 +402,8 @@ _IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))"
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 _REF = re.compile(r"\{\{([^{}#^/!][^{}]*)\}\}")
 _CODE_CMD = re.compile(r'<code class="qk-cmd">(.*?)</code>', re.DOTALL)
+_LI = re.compile(r"<li>(.*?)</li>", re.DOTALL)
+_CORRECT = re.compile(r'<div class="qk-correct">([A-Z0-9]+)\. .*?</div>', re.DOTALL)
 
 
 def html_to_text(value: str) -> str:
@@ -495,6 +508,8 @@ def convert_card(card: Card, note: Note, nt: NoteType, section: tuple[str, ...],
         "hint": hint,
         "aliases": aliases,
     }
+    if nt.id == QUIZKIT_CHOICE_ID and _LI.search(values.get("Choices", "")):
+        return _choice_spec(values, common)
     if cloze is not None:
         front = keep_cloze(html_to_text(values.get(cloze, "")), card.ord + 1)
         return CardSpec(style=CardStyle.CLOZE, front=front, back="\n".join(fronts + backs), **common)
@@ -507,6 +522,24 @@ def convert_card(card: Card, note: Note, nt: NoteType, section: tuple[str, ...],
         front="\n".join(fronts),
         back=backs[0] if backs else "",
         extra="\n".join(backs[1:]),
+        **common,
+    )
+
+
+def _choice_spec(values: dict[str, str], common: dict[str, Any]) -> CardSpec:
+    """quizkit's multiple-choice note: options from the list, the right ones from the answer's letters."""
+    items = [html_to_text(li) for li in _LI.findall(values.get("Choices", ""))]
+    answer = values.get("Answer", "")
+    letters = set(_CORRECT.findall(answer))
+    labels = [_LETTERS[i] if i < len(_LETTERS) else str(i + 1) for i in range(len(items))]
+    choices = tuple(Choice(text, label in letters) for text, label in zip(items, labels, strict=True))
+    back = html_to_text(_CORRECT.sub("", answer)) if letters else html_to_text(answer)
+    return CardSpec(
+        style=CardStyle.CHOICE,
+        front=html_to_text(values.get("Question", "")),
+        back=back,
+        choices=choices,
+        extra=html_to_text(values.get("Extra", "")),
         **common,
     )
 
