@@ -21,9 +21,11 @@ def run(*args: str, input: str = "", now: str = NOON) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def bank_path(isolated_env: Path) -> Path:
-    build_bank(isolated_env)
-    return isolated_env
+def bank_path(bank_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The study tests run on a SQLite file and on a PostgreSQL database (see conftest.bank_url)."""
+    monkeypatch.setenv("QUIZKIT_DB", bank_url)
+    build_bank(Path(bank_url) if "://" not in bank_url else bank_url)  # type: ignore[arg-type]
+    return bank_url  # type: ignore[return-value]
 
 
 def log(path: Path) -> list[tuple[str, str, int | None, str | None]]:

@@ -52,14 +52,25 @@ def _report_line(report: SyncReport) -> str:
 
 
 def _compile_into_bank(
-    paths: list[Path], deck: str | None, db: str | None, learner: str | None, json_: bool
+    paths: list[Path],
+    deck: str | None,
+    db: str | None,
+    learner: str | None,
+    json_: bool,
+    *,
+    list_warnings: bool = True,
 ) -> None:
     from quizkit.loader import collect, store
 
     compiled = collect(paths, deck=deck)  # compile everything before opening the bank
     for c in compiled:
-        for w in c.warnings:
-            err().print(escape(str(w)))
+        if list_warnings:
+            for w in c.warnings:
+                err().print(escape(str(w)))
+        elif c.warnings:
+            # Shipped decks: the author knows; a learner only needs to know where to look.
+            source = c.info.source_dir or c.info.name
+            err().print(escape(f"{c.info.name}: {len(c.warnings)} warning(s); see 'quizkit lint {source}'"))
     reports = []
     with open_bank(db, learner) as bank:
         moment = now()
@@ -118,7 +129,7 @@ def init(db: str | None, learner: str | None, json_: bool) -> None:
     dirs = shipped_deck_dirs()
     if not dirs:
         raise click.ClickException("no shipped decks found in this installation")
-    _compile_into_bank(dirs, None, db, learner, json_)
+    _compile_into_bank(dirs, None, db, learner, json_, list_warnings=False)
 
 
 @click.command("decks")
