@@ -141,6 +141,43 @@ _STATE_COLS = [
 ]
 
 
+# The per-answer statements, built once: a review then only binds values
+# (building them per call cost more than the SQL itself; see benchmarks/README.md).
+_STATE_VALUES = (
+    "due",
+    "interval",
+    "ef",
+    "repetitions",
+    "lapses",
+    "suspended",
+    "leech",
+    "last_review",
+    "first_review_day",
+)
+_UPDATE_STATE = (
+    sa.update(card_states)
+    .where(
+        card_states.c.card_id == sa.bindparam("b_card_id"), card_states.c.learner == sa.bindparam("b_learner")
+    )
+    .values({name: sa.bindparam(name) for name in _STATE_VALUES})
+)
+_INSERT_STATE = sa.insert(card_states)
+_INSERT_REVIEW = sa.insert(reviews)
+_FIRST_DAY = sa.select(card_states.c.first_review_day).where(
+    card_states.c.card_id == sa.bindparam("b_card_id"), card_states.c.learner == sa.bindparam("b_learner")
+)
+_CARD_FIRST_DAY = (
+    sa.select(cards.c.id, card_states.c.first_review_day)
+    .select_from(
+        cards.outerjoin(
+            card_states,
+            sa.and_(card_states.c.card_id == cards.c.id, card_states.c.learner == sa.bindparam("b_learner")),
+        )
+    )
+    .where(cards.c.id == sa.bindparam("b_card_id"))
+)
+
+
 class Bank:
     """A quizkit bank for one learner (other learners' state is never touched)."""
 
@@ -539,19 +576,13 @@ class Bank:
             "last_review": state.last_review,
             "first_review_day": first_day,
         }
-        res = conn.execute(
-            sa.update(card_states)
-            .where(card_states.c.card_id == card_id, card_states.c.learner == self.learner)
-            .values(**values)
-        )
+        res = conn.execute(_UPDATE_STATE, {"b_card_id": card_id, "b_learner": self.learner, **values})
         if res.rowcount == 0:
-            conn.execute(sa.insert(card_states).values(card_id=card_id, learner=self.learner, **values))
+            conn.execute(_INSERT_STATE, {"card_id": card_id, "learner": self.learner, **values})
 
     def _first_day(self, conn: Connection, card_id: str) -> date | None:
         return conn.execute(
-            sa.select(card_states.c.first_review_day).where(
-                card_states.c.card_id == card_id, card_states.c.learner == self.learner
-            )
+            _FIRST_DAY, {"b_card_id": card_id, "b_learner": self.learner}
         ).scalar_one_or_none()
 
     def _log(
@@ -571,34 +602,35 @@ class Bank:
         undoes: int | None = None,
     ) -> int:
         res = conn.execute(
-            sa.insert(reviews).values(
-                card_id=card_id,
-                learner=self.learner,
-                reviewed_at=reviewed_at,
-                study_day=study_day,
-                kind=kind,
-                grade=grade,
-                answer=answer,
-                duration_ms=duration_ms,
-                undoes=undoes,
-                due_before=before.due,
-                interval_before=before.interval,
-                ef_before=before.ef,
-                reps_before=before.repetitions,
-                lapses_before=before.lapses,
-                suspended_before=before.suspended,
-                leech_before=before.leech,
-                last_review_before=before.last_review,
-                first_day_before=first_day_before,
-                due_after=after.due,
-                interval_after=after.interval,
-                ef_after=after.ef,
-                reps_after=after.repetitions,
-                lapses_after=after.lapses,
-                suspended_after=after.suspended,
-                leech_after=after.leech,
-                last_review_after=after.last_review,
-            )
+            _INSERT_REVIEW,
+            {
+                "card_id": card_id,
+                "learner": self.learner,
+                "reviewed_at": reviewed_at,
+                "study_day": study_day,
+                "kind": kind,
+                "grade": grade,
+                "answer": answer,
+                "duration_ms": duration_ms,
+                "undoes": undoes,
+                "due_before": before.due,
+                "interval_before": before.interval,
+                "ef_before": before.ef,
+                "reps_before": before.repetitions,
+                "lapses_before": before.lapses,
+                "suspended_before": before.suspended,
+                "leech_before": before.leech,
+                "last_review_before": before.last_review,
+                "first_day_before": first_day_before,
+                "due_after": after.due,
+                "interval_after": after.interval,
+                "ef_after": after.ef,
+                "reps_after": after.repetitions,
+                "lapses_after": after.lapses,
+                "suspended_after": after.suspended,
+                "leech_after": after.leech,
+                "last_review_after": after.last_review,
+            },
         )
         pk = res.inserted_primary_key
         assert pk is not None
@@ -625,8 +657,11 @@ class Bank:
         if not 0 <= grade <= 5:
             raise ValueError(f"grade must be 0-5, not {grade}")
         with self.engine.begin() as conn:
-            self._require_card(conn, card_id)
-            first_before = self._first_day(conn, card_id)
+            # One query checks the card exists and reads its first review day.
+            found = conn.execute(_CARD_FIRST_DAY, {"b_card_id": card_id, "b_learner": self.learner}).first()
+            if found is None:
+                raise UnknownCardError(f"no card with id {card_id!r}")
+            first_before = found.first_review_day
             first_after = first_before if first_before is not None or kind == "drill" else study_day
             if kind != "drill":
                 self._write_state(conn, card_id, after, first_after)
@@ -645,10 +680,6 @@ class Bank:
                 answer=answer,
                 duration_ms=duration_ms,
             )
-
-    def _require_card(self, conn: Connection, card_id: str) -> None:
-        if conn.execute(sa.select(cards.c.id).where(cards.c.id == card_id)).first() is None:
-            raise UnknownCardError(f"no card with id {card_id!r}")
 
     def state(self, card_id: str) -> CardState:
         return self.get_card(card_id).state
