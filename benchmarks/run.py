@@ -241,16 +241,16 @@ class Bench:
         self.scaling: dict[int, dict[str, float | None]] = {}
 
     def env(self, db: Path | None = None) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("QUIZKIT_") and k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")
-        }
+        drop = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "PYTHONDONTWRITEBYTECODE")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QUIZKIT_") and k not in drop}
         env.update(
             QUIZKIT_NOW=synth.NOW.isoformat(),
             QUIZKIT_LEARNER=synth.LEARNER,
             XDG_DATA_HOME=str(self.work / "xdg"),  # export ledger, default bank: never the user's
             TERM="xterm-256color",
+            # Bytecode is cached, as in any installation (this sandbox sets PYTHONDONTWRITEBYTECODE,
+            # which made every run recompile quizkit from source); kept out of the source tree.
+            PYTHONPYCACHEPREFIX=str(synth.cache_root() / "pycache"),
         )
         if db is not None:
             env["QUIZKIT_DB"] = str(db)
