@@ -38,7 +38,7 @@ def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     cluster = Path(tempfile.mkdtemp(prefix="quizkit-pg-"))
     script = REPO / "scripts" / "pg-test-server"
-    env = {**os.environ, "PGTEST_PORT": str(54400 + os.getpid() % 500)}
+    env = dict(os.environ)
     started = subprocess.run([str(script), "start", str(cluster)], env=env, capture_output=True, text=True)
     if started.returncode != 0:
         pytest.fail(f"could not start PostgreSQL for the tests: {started.stderr.strip()}")
