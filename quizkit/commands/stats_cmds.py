@@ -232,7 +232,8 @@ def _time(report: StatsReport, console: Console, plain: bool) -> None:
     peak = max(ms, default=0)
     for d, value in zip(shown, ms, strict=True):
         answers = report.activity[d].answers if d in report.activity else 0
-        row = Text(f"{d:%a %d %b}  {format_duration(value):>8}  {answers:>4} answers  ")
+        noun = "answer " if answers == 1 else "answers"
+        row = Text(f"{d:%a %d %b}  {format_duration(value):>8}  {answers:>4} {noun}  ")
         row.append_text(_bar(value, peak, plain))
         console.print(row)
 
