@@ -84,7 +84,12 @@ def card_key(deck_key: str, section: tuple[str, ...] | list[str], fact: str) -> 
 
 @dataclass(frozen=True)
 class CardState:
-    """A learner's SM-2 state for one card.  ``last_review is None`` == new."""
+    """A learner's scheduling state for one card.  ``last_review is None`` == new.
+
+    ``ef``/``repetitions`` follow SM-2; ``stability`` (days) and ``difficulty``
+    (1-10) are FSRS's memory state, ``None`` until the card is scheduled by
+    FSRS.  ``due``/``interval`` are those of the deck's scheduler.
+    """
 
     due: date | None = None
     interval: int = 0
@@ -94,6 +99,8 @@ class CardState:
     suspended: bool = False
     leech: bool = False
     last_review: datetime | None = None
+    stability: float | None = None
+    difficulty: float | None = None
 
     @property
     def is_new(self) -> bool:
@@ -101,7 +108,7 @@ class CardState:
 
     def to_json(self, today: date) -> dict[str, object]:
         due = self.due if self.due is not None else today
-        return {
+        data: dict[str, object] = {
             "due": due.isoformat(),
             "interval": self.interval,
             "ef": self.ef / 1000,
@@ -111,6 +118,10 @@ class CardState:
             "leech": self.leech,
             "new": self.is_new,
         }
+        if self.stability is not None and self.difficulty is not None:
+            data["stability"] = round(self.stability, 4)
+            data["difficulty"] = round(self.difficulty, 4)
+        return data
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,23 @@ class ReviewRow:
     undoes: int | None
     before: CardState
     after: CardState
+    scheduler: str = "sm2"  # the scheduler that computed ``after``
+
+
+@dataclass(frozen=True)
+class SchedulerSwitch:
+    """What changing a deck's scheduler did: states rebuilt from how many logged answers."""
+
+    deck: str
+    before: str
+    after: str
+    states: int = 0  # card states rewritten (all learners)
+    answers: int = 0  # scheduling answers replayed
+    learners: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
 
 
 def deck_key_from_name(name: str) -> str:

@@ -1,7 +1,8 @@
 """The daily study queue: due reviews, new cards within daily limits, step-7 re-drills.
 
 Pure: fed card views and the time of each answer, it says which card comes
-next and what an answer does to the card's state (via :mod:`quizkit.sm2`).
+next and what an answer does to the card's state (via :mod:`quizkit.schedulers`:
+SM-2, or FSRS for decks that choose it).
 The caller stores each :class:`Outcome` before asking for the next card.
 
 SM-2's step 7: at the end of the day's session every item graded below 4
@@ -11,13 +12,14 @@ leave the schedule alone; the first grade of the day is the one that counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal
 
-from quizkit import sm2
+from quizkit import schedulers, sm2
 from quizkit.model import CardState, CardView
+from quizkit.schedulers import Policy
 
 Phase = Literal["review", "new", "drill"]
 Kind = Literal["new", "review", "relearn", "drill"]
@@ -52,6 +54,7 @@ class Outcome:
     grade: int
     before: CardState
     after: CardState
+    scheduler: str = "sm2"  # the scheduler that computed ``after``
 
 
 @dataclass(frozen=True)
@@ -87,21 +90,23 @@ def review_once(
     graded_today: bool,
     leech_threshold: int = sm2.LEECH_THRESHOLD,
     suspend_leeches: bool = True,
+    policy: Policy | None = None,
 ) -> Outcome:
     """One answer outside a session (``quizkit review``, ``quiz --record``).
 
-    The first grade of the study day schedules; a card already graded that
-    day is logged as a step-7 drill and keeps its state.
+    The first grade of the study day schedules (by ``policy``, else SM-2
+    with the leech arguments); a card already graded that day is logged as a
+    step-7 drill and keeps its state.
     """
+    if policy is None:
+        policy = Policy(leech_threshold=leech_threshold, suspend_leeches=suspend_leeches)
     before = card.state
     if graded_today:
         sm2.check_grade(grade)
-        return Outcome(card.id, "drill", "drill", grade, before, before)
-    after = sm2.review(
-        before, grade, today, now=now, leech_threshold=leech_threshold, suspend_leeches=suspend_leeches
-    )
+        return Outcome(card.id, "drill", "drill", grade, before, before, policy.scheduler)
+    after = schedulers.review(before, grade, today, now=now, policy=policy)
     phase: Phase = "new" if before.is_new else "review"
-    return Outcome(card.id, phase, sm2.review_kind(before), grade, before, after)
+    return Outcome(card.id, phase, sm2.review_kind(before), grade, before, after, policy.scheduler)
 
 
 @dataclass
@@ -117,7 +122,9 @@ class Session:
     """A day's queue.  Limits apply on top of what was already studied today.
 
     ``drills`` are cards answered below 4 earlier the same study day (a
-    resumed session still owes them their step-7 re-drill).
+    resumed session still owes them their step-7 re-drill).  ``policies``
+    maps a deck name to its scheduling :class:`Policy`; decks not in it are
+    scheduled by SM-2 with the session's leech settings.
     """
 
     due: Sequence[CardView]
@@ -128,6 +135,14 @@ class Session:
     drills: Sequence[CardView] = ()
     leech_threshold: int = sm2.LEECH_THRESHOLD
     suspend_leeches: bool = True
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+
+    def policy(self, deck: str) -> Policy:
+        """The scheduling policy for a card of ``deck``."""
+        found = self.policies.get(deck)
+        if found is not None:
+            return found
+        return Policy(leech_threshold=self.leech_threshold, suspend_leeches=self.suspend_leeches)
 
     def __post_init__(self) -> None:
         reviews = within_limit(self.due, self.limits.reviews_per_day, self.reviews_done)
@@ -192,19 +207,13 @@ class Session:
         item = self._take()
         before = item.card.state
         kind: Kind
+        policy = self.policy(item.card.deck)
         if item.phase == "drill":
             kind, after = "drill", before
         else:
             kind = sm2.review_kind(before)
-            after = sm2.review(
-                before,
-                grade,
-                today,
-                now=now,
-                leech_threshold=self.leech_threshold,
-                suspend_leeches=self.suspend_leeches,
-            )
-        outcome = Outcome(item.card.id, item.phase, kind, grade, before, after)
+            after = schedulers.review(before, grade, today, now=now, policy=policy)
+        outcome = Outcome(item.card.id, item.phase, kind, grade, before, after, policy.scheduler)
         self._outcomes.append(outcome)
         if grade < sm2.RETENTION and not after.suspended:
             self._drills.append(Item(replace(item.card, state=after), "drill"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from rich.console import Console
@@ -20,6 +20,7 @@ from quizkit import grading, sm2
 from quizkit.clock import study_day
 from quizkit.commands._common import escape
 from quizkit.model import CardKind, CardStyle, CardView
+from quizkit.schedulers import Policy
 from quizkit.session import Session, Summary, review_once
 from quizkit.storage.bank import Bank
 
@@ -215,6 +216,8 @@ class StudyOptions:
     deck: str | None
     leech_threshold: int = sm2.LEECH_THRESHOLD
     suspend_leeches: bool = True
+    # deck name -> scheduling policy (decks not listed: SM-2 with the leech settings above)
+    policies: Mapping[str, Policy] = field(default_factory=dict)
 
 
 def _duration(seconds: float) -> str:
@@ -294,6 +297,7 @@ def run_study(
             study_day=day,
             answer=answer.text,
             duration_ms=answer.duration_ms,
+            scheduler=outcome.scheduler,
         )
         if outcome.kind != "drill":
             note = f"Next review in {outcome.after.interval} day{'s' if outcome.after.interval != 1 else ''}"
@@ -353,6 +357,7 @@ def run_quiz(
                 graded_today=card.id in graded_today,
                 leech_threshold=options.leech_threshold,
                 suspend_leeches=options.suspend_leeches,
+                policy=options.policies.get(current.deck),
             )
             bank.record_review(
                 card.id,
@@ -364,6 +369,7 @@ def run_quiz(
                 study_day=day,
                 answer=answer.text,
                 duration_ms=answer.duration_ms,
+                scheduler=outcome.scheduler,
             )
             graded_today.add(card.id)
     pct = round(100 * correct / len(cards)) if cards else 0

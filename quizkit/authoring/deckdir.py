@@ -30,7 +30,7 @@ DEFAULT_CARDS_FILE = "cards.md"
 BLOCK_INFO = "quizkit"  # ```quizkit fences hold authored cards inside a chapter
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _KNOWN_KEYS = frozenset(
-    "id name description author version chapters cards tags new_cards_per_day anki_id lint".split()
+    "id name description author version chapters cards tags new_cards_per_day anki_id lint scheduler".split()
 )
 # Problems that make a card wrong or impossible to store; compile_deck refuses them.
 # The others (missing images, option blocks, identical cards) are for lint and build.
@@ -62,6 +62,7 @@ class DeckSource:
     new_cards_per_day: int | None = None
     anki_id: int | None = None
     lint_warn: frozenset[str] = frozenset()
+    scheduler: str | None = None  # "sm2" | "fsrs"; None leaves the bank's choice alone
 
     @property
     def toml_path(self) -> Path:
@@ -80,6 +81,8 @@ class DeckSource:
             settings["author"] = self.author
         if self.version:
             settings["version"] = self.version
+        if self.scheduler is not None:
+            settings["scheduler"] = self.scheduler
         return DeckInfo(
             key=self.id,
             name=self.name,
@@ -216,6 +219,10 @@ def read_deck(path: Path) -> tuple[DeckSource | None, list[Problem]]:
     if per_day is not None and (not isinstance(per_day, int) or isinstance(per_day, bool) or per_day < 0):
         report(_key_line(text, "new_cards_per_day"), "'new_cards_per_day' must be a whole number, 0 or more")
         per_day = None
+    scheduler = data.get("scheduler")
+    if scheduler is not None and scheduler not in ("sm2", "fsrs"):
+        report(_key_line(text, "scheduler"), f"'scheduler' must be \"sm2\" or \"fsrs\", not {scheduler!r}")
+        scheduler = None
     anki_id = data.get("anki_id")
     if anki_id is not None and (
         not isinstance(anki_id, int) or isinstance(anki_id, bool) or not 0 < anki_id < 1 << 63
@@ -274,6 +281,7 @@ def read_deck(path: Path) -> tuple[DeckSource | None, list[Problem]]:
         new_cards_per_day=per_day,
         anki_id=anki_id,
         lint_warn=warn,
+        scheduler=scheduler,
     )
     return source, problems
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from quizkit.model import CardView
+    from quizkit.schedulers import Policy
     from quizkit.storage.bank import Bank
 
 DEFAULT_NEW = 20
@@ -77,6 +78,21 @@ def _leech_settings(settings: dict[str, object]) -> tuple[int, bool]:
     if action not in ("suspend", "tag"):
         raise InputError(f"deck setting leech_action must be 'suspend' or 'tag', not {action!r}")
     return threshold, action == "suspend"
+
+
+def _policies(
+    bank: Bank, deck: str | None, leech_threshold: int, suspend_leeches: bool
+) -> dict[str, Policy]:
+    """Deck name -> scheduling policy (the deck's scheduler, the session's leech settings)."""
+    from quizkit.schedulers import policy_from_settings
+
+    infos = [bank.get_deck(deck)] if deck is not None else bank.list_deck_infos()
+    return {
+        info.name: policy_from_settings(
+            info.settings, leech_threshold=leech_threshold, suspend_leeches=suspend_leeches
+        )
+        for info in infos
+    }
 
 
 def _queue_for_day(
@@ -186,6 +202,7 @@ def study(
             drills=drills,
             leech_threshold=leech_threshold,
             suspend_leeches=suspend_leeches,
+            policies=_policies(bank, deck, leech_threshold, suspend_leeches),
         )
         where = f" in {deck}" if deck else ""
         if session.current() is None:
@@ -272,8 +289,8 @@ def review(
     """Record one review of a card without the study screen (scripts, editor plugins).
 
     GRADE is 0-5 or again/hard/good/easy. The first grade of a study day
-    schedules the card (SM-2); later grades that day are logged as re-drills and
-    leave the schedule alone.
+    schedules the card (SM-2, or FSRS if its deck uses it); later grades that
+    day are logged as re-drills and leave the schedule alone.
 
     \b
     Examples:
@@ -281,6 +298,7 @@ def review(
       quizkit review 3f2a good --answer "docker ps -a" --json
     """
     from quizkit import sm2
+    from quizkit.schedulers import policy_from_settings
     from quizkit.session import review_once
 
     value = sm2.parse_grade(grade)
@@ -289,6 +307,7 @@ def review(
         settings = dict(bank.get_deck(card.deck).settings)
         hour = _day_start(settings, day_start)
         threshold, suspend_leeches = _leech_settings(settings)
+        policy = policy_from_settings(settings, leech_threshold=threshold, suspend_leeches=suspend_leeches)
         moment, day = _study_day(hour)
         outcome = review_once(
             card,
@@ -296,8 +315,7 @@ def review(
             today=day,
             now=moment,
             graded_today=card.id in bank.day_grades(day),
-            leech_threshold=threshold,
-            suspend_leeches=suspend_leeches,
+            policy=policy,
         )
         bank.record_review(
             card.id,
@@ -308,6 +326,7 @@ def review(
             reviewed_at=moment,
             study_day=day,
             answer=answer,
+            scheduler=outcome.scheduler,
         )
     state = outcome.after
     if json_:
@@ -316,9 +335,13 @@ def review(
     if outcome.kind == "drill":
         out().print(f"{card.id}: graded {value} (re-drill; already reviewed today, schedule unchanged)")
         return
+    if outcome.scheduler == "fsrs" and state.stability is not None and state.difficulty is not None:
+        memory = f"FSRS stability {state.stability:.1f}d, difficulty {state.difficulty:.1f}"
+    else:
+        memory = f"EF {state.ef / 1000:g}"
     line = (
         f"{card.id}: graded {value}, next review {state.due} "
-        f"(in {state.interval} day{'s' if state.interval != 1 else ''}, EF {state.ef / 1000:g})"
+        f"(in {state.interval} day{'s' if state.interval != 1 else ''}, {memory})"
     )
     if state.leech:
         line += " — leech" + (", suspended" if state.suspended else "")
@@ -372,7 +395,9 @@ def quiz(
             bank,
             cards,
             console=out(),
-            options=StudyOptions(hour, deck, threshold, suspend_leeches),
+            options=StudyOptions(
+                hour, deck, threshold, suspend_leeches, _policies(bank, deck, threshold, suspend_leeches)
+            ),
             clock=clock.now,
             rng=rng,
             record=record,

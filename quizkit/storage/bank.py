@@ -29,12 +29,16 @@ from quizkit.model import (
     DeckInfo,
     DeckSummary,
     ReviewRow,
+    SchedulerSwitch,
     SyncReport,
 )
+from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
 from quizkit.storage.db import OpenedDatabase, open_database
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000  # rows per executemany batch on large compiles
+_CONFIG_KEYS = frozenset(SETTINGS)  # deck settings `quizkit config` may set
+_SCHEDULING_KINDS = ("new", "review", "relearn")  # log rows that moved a schedule
 
 
 def content_hash(spec: CardSpec) -> str:
@@ -113,6 +117,8 @@ def _state_from_row(row: Row[Any]) -> CardState:
         suspended=bool(m["st_suspended"]),
         leech=bool(m["st_leech"]),
         last_review=m["st_last_review"],
+        stability=m["st_stability"],
+        difficulty=m["st_difficulty"],
     )
 
 
@@ -138,6 +144,8 @@ _STATE_COLS = [
     card_states.c.suspended.label("st_suspended"),
     card_states.c.leech.label("st_leech"),
     card_states.c.last_review.label("st_last_review"),
+    card_states.c.stability.label("st_stability"),
+    card_states.c.difficulty.label("st_difficulty"),
 ]
 
 
@@ -153,6 +161,8 @@ _STATE_VALUES = (
     "leech",
     "last_review",
     "first_review_day",
+    "stability",
+    "difficulty",
 )
 _UPDATE_STATE = (
     sa.update(card_states)
@@ -386,9 +396,16 @@ class Bank:
             "settings": _dumps(info.settings),
             "updated_at": now,
         }
-        row = conn.execute(sa.select(decks.c.id).where(decks.c.key == info.key)).first()
+        row = conn.execute(sa.select(decks.c.id, decks.c.settings).where(decks.c.key == info.key)).first()
         if row is not None:
+            # Settings chosen with `quizkit config` outlive a recompile unless deck.toml sets them;
+            # a scheduler changed by deck.toml replays the log (issue 10).
+            old = json.loads(row.settings or "{}")
+            merged = {**{k: v for k, v in old.items() if k in _CONFIG_KEYS}, **info.settings}
+            values["settings"] = _dumps(merged)
             conn.execute(sa.update(decks).where(decks.c.id == row.id).values(**values))
+            if scheduler_of(merged) != scheduler_of(old):
+                self._replay_deck(conn, int(row.id), policy_from_settings(merged))
             return int(row.id)
         clash = conn.execute(sa.select(decks.c.key).where(decks.c.name == info.name)).first()
         if clash is not None:
@@ -575,6 +592,8 @@ class Bank:
             "leech": state.leech,
             "last_review": state.last_review,
             "first_review_day": first_day,
+            "stability": state.stability,
+            "difficulty": state.difficulty,
         }
         res = conn.execute(_UPDATE_STATE, {"b_card_id": card_id, "b_learner": self.learner, **values})
         if res.rowcount == 0:
@@ -600,6 +619,7 @@ class Bank:
         answer: str | None = None,
         duration_ms: int | None = None,
         undoes: int | None = None,
+        scheduler: str = "sm2",
     ) -> int:
         res = conn.execute(
             _INSERT_REVIEW,
@@ -630,6 +650,11 @@ class Bank:
                 "suspended_after": after.suspended,
                 "leech_after": after.leech,
                 "last_review_after": after.last_review,
+                "scheduler": scheduler,
+                "stability_before": before.stability,
+                "difficulty_before": before.difficulty,
+                "stability_after": after.stability,
+                "difficulty_after": after.difficulty,
             },
         )
         pk = res.inserted_primary_key
@@ -648,11 +673,13 @@ class Bank:
         study_day: date,
         answer: str | None = None,
         duration_ms: int | None = None,
+        scheduler: str = "sm2",
     ) -> int:
         """Commit a review: the card's new state and its log row, in one transaction.
 
         ``kind`` is ``new``, ``review``, ``relearn`` or ``drill`` (a step-7
-        re-drill: logged, state unchanged).  Returns the review's id.
+        re-drill: logged, state unchanged); ``scheduler`` (``sm2``/``fsrs``)
+        is the one that computed ``after``.  Returns the review's id.
         """
         if not 0 <= grade <= 5:
             raise ValueError(f"grade must be 0-5, not {grade}")
@@ -679,6 +706,7 @@ class Bank:
                 grade=grade,
                 answer=answer,
                 duration_ms=duration_ms,
+                scheduler=scheduler,
             )
 
     def state(self, card_id: str) -> CardState:
@@ -746,6 +774,7 @@ class Bank:
                 study_day=study_day,
                 first_day_before=cur_first,
                 undoes=original.id,
+                scheduler=original.scheduler,
             )
             return original
 
@@ -813,6 +842,164 @@ class Bank:
             return date.fromisoformat(value)
         return value
 
+    # -- deck settings and the scheduler choice (issue 10: FSRS) -----------------
+    def set_deck_setting(self, deck: str, key: str, value: object, *, now: datetime) -> DeckInfo:
+        """Store one deck setting (checked beforehand with ``schedulers.parse_setting``).
+
+        ``scheduler`` is refused here: changing it replays the log, see :meth:`set_scheduler`.
+        """
+        if key == "scheduler":
+            raise ValueError("change the scheduler with set_scheduler (it replays the review log)")
+        if key not in _CONFIG_KEYS:
+            raise ValueError(f"unknown deck setting {key!r}")
+        if key == "desired_retention":
+            policy_from_settings({key: value})  # checks the range
+        with self.engine.begin() as conn:
+            row = self._deck_row(conn, deck)
+            settings = {**json.loads(row.settings or "{}"), key: value}
+            conn.execute(
+                sa.update(decks).where(decks.c.id == row.id).values(settings=_dumps(settings), updated_at=now)
+            )
+            return _deck_from_row(conn.execute(sa.select(decks).where(decks.c.id == row.id)).one())
+
+    def set_scheduler(
+        self,
+        deck: str,
+        scheduler: str,
+        *,
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> SchedulerSwitch:
+        """Make ``deck`` schedule with ``scheduler`` (``sm2``/``fsrs``), for every learner.
+
+        Every card state of the deck is rebuilt by replaying its review log
+        through both schedulers (see :func:`quizkit.schedulers.replay`), so
+        switching loses no history and switching back restores SM-2's
+        intervals and E-Factors.  One transaction; the log is not changed.
+        Setting the scheduler a deck already uses changes nothing.
+        """
+        with self.engine.begin() as conn:
+            row = self._deck_row(conn, deck)
+            settings = json.loads(row.settings or "{}")
+            old = scheduler_of(settings)
+            settings["scheduler"] = scheduler
+            policy = policy_from_settings(settings)  # checks the name
+            if policy.scheduler == old:
+                return SchedulerSwitch(deck=row.name, before=old, after=old)
+            conn.execute(
+                sa.update(decks).where(decks.c.id == row.id).values(settings=_dumps(settings), updated_at=now)
+            )
+            states, answers, learners = self._replay_deck(conn, int(row.id), policy, progress)
+            return SchedulerSwitch(
+                deck=row.name,
+                before=old,
+                after=policy.scheduler,
+                states=states,
+                answers=answers,
+                learners=learners,
+            )
+
+    def _replay_deck(
+        self,
+        conn: Connection,
+        deck_id: int,
+        policy: Policy,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[int, int, int]:
+        """Rebuild every learner's states in a deck from the log; (states, answers, learners)."""
+        keys = [
+            (r.card_id, r.learner)
+            for r in conn.execute(
+                sa.select(card_states.c.card_id, card_states.c.learner)
+                .select_from(card_states.join(cards, cards.c.id == card_states.c.card_id))
+                .where(cards.c.deck_id == deck_id, card_states.c.last_review.is_not(None))
+                .order_by(card_states.c.card_id, card_states.c.learner)
+            )
+        ]
+        card_ids = sorted({cid for cid, _ in keys})
+        undone = sa.select(reviews.c.undoes).where(reviews.c.undoes.is_not(None))
+        update = (
+            sa.update(card_states)
+            .where(
+                card_states.c.card_id == sa.bindparam("b_card_id"),
+                card_states.c.learner == sa.bindparam("b_learner"),
+            )
+            .values(
+                {
+                    name: sa.bindparam(name)
+                    for name in (
+                        "due",
+                        "interval",
+                        "ef",
+                        "repetitions",
+                        "lapses",
+                        "last_review",
+                        "stability",
+                        "difficulty",
+                    )
+                }
+            )
+        )
+        n_states = n_answers = 0
+        learners: set[str] = set()
+        for start in range(0, len(card_ids), CHUNK // 4):
+            chunk = card_ids[start : start + CHUNK // 4]
+            current = {
+                (r.card_id, r.learner): _state_from_row(r)
+                for r in conn.execute(
+                    sa.select(card_states.c.card_id, card_states.c.learner, *_STATE_COLS).where(
+                        card_states.c.card_id.in_(chunk)
+                    )
+                )
+            }
+            log: dict[tuple[str, str], list[Answer]] = {}
+            for r in conn.execute(
+                sa.select(
+                    reviews.c.card_id,
+                    reviews.c.learner,
+                    reviews.c.grade,
+                    reviews.c.study_day,
+                    reviews.c.reviewed_at,
+                )
+                .where(
+                    reviews.c.card_id.in_(chunk),
+                    reviews.c.kind.in_(_SCHEDULING_KINDS),
+                    reviews.c.grade.is_not(None),
+                    reviews.c.id.not_in(undone),
+                )
+                .order_by(reviews.c.id)
+            ):
+                answer = Answer(int(r.grade), r.study_day, r.reviewed_at)
+                log.setdefault((r.card_id, r.learner), []).append(answer)
+            batch: list[dict[str, Any]] = []
+            for key, state in current.items():
+                answers = log.get(key, [])
+                if not answers or state.last_review is None:
+                    continue
+                new = replay(state, answers, policy=policy)
+                batch.append(
+                    {
+                        "b_card_id": key[0],
+                        "b_learner": key[1],
+                        "due": new.due,
+                        "interval": new.interval,
+                        "ef": new.ef,
+                        "repetitions": new.repetitions,
+                        "lapses": new.lapses,
+                        "last_review": new.last_review,
+                        "stability": new.stability,
+                        "difficulty": new.difficulty,
+                    }
+                )
+                n_answers += len(answers)
+                learners.add(key[1])
+            if batch:
+                conn.execute(update, batch)
+                n_states += len(batch)
+            if progress is not None:
+                progress(len(chunk))
+        return n_states, n_answers, len(learners)
+
 
 def _review_from_row(row: Row[Any]) -> ReviewRow:
     m = row._mapping
@@ -825,6 +1012,8 @@ def _review_from_row(row: Row[Any]) -> ReviewRow:
         suspended=bool(m["suspended_before"]),
         leech=bool(m["leech_before"]),
         last_review=m["last_review_before"],
+        stability=m["stability_before"],
+        difficulty=m["difficulty_before"],
     )
     after = CardState(
         due=m["due_after"],
@@ -835,6 +1024,8 @@ def _review_from_row(row: Row[Any]) -> ReviewRow:
         suspended=bool(m["suspended_after"]),
         leech=bool(m["leech_after"]),
         last_review=m["last_review_after"],
+        stability=m["stability_after"],
+        difficulty=m["difficulty_after"],
     )
     return ReviewRow(
         id=m["id"],
@@ -849,6 +1040,7 @@ def _review_from_row(row: Row[Any]) -> ReviewRow:
         undoes=m["undoes"],
         before=before,
         after=after,
+        scheduler=m["scheduler"],
     )
 
 

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 from quizkit.errors import DatabaseError, SchemaTooNewError
 
 # The newest migration this quizkit knows; tests check it equals Alembic's head.
-SCHEMA_HEAD = "0001"
-KNOWN_REVISIONS = ("0001",)
+SCHEMA_HEAD = "0002"
+KNOWN_REVISIONS = ("0001", "0002")
 
 BUSY_TIMEOUT_MS = 10_000
 

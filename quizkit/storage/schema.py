@@ -21,6 +21,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -118,6 +119,9 @@ card_states = Table(
     Column("leech", Boolean, nullable=False, default=False),
     Column("last_review", UTCDateTime, nullable=True),
     Column("first_review_day", Date, nullable=True),
+    # FSRS memory state (revision 0002): None until FSRS schedules the card.
+    Column("stability", Float, nullable=True),
+    Column("difficulty", Float, nullable=True),
     PrimaryKeyConstraint("card_id", "learner"),
     Index("ix_card_states_learner_due", "learner", "due"),
 )
@@ -153,6 +157,12 @@ reviews = Table(
     Column("suspended_after", Boolean, nullable=False),
     Column("leech_after", Boolean, nullable=False),
     Column("last_review_after", UTCDateTime, nullable=True),
+    # Revision 0002: which scheduler set the "after" state, and FSRS's memory state.
+    Column("scheduler", String(10), nullable=False, default="sm2", server_default="sm2"),
+    Column("stability_before", Float, nullable=True),
+    Column("difficulty_before", Float, nullable=True),
+    Column("stability_after", Float, nullable=True),
+    Column("difficulty_after", Float, nullable=True),
     Index("ix_reviews_learner_day", "learner", "study_day"),
     Index("ix_reviews_card", "card_id"),
 )
