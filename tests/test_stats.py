@@ -129,7 +129,9 @@ def build_history(bank: Bank) -> dict[str, str]:
 
 
 @pytest.fixture
-def ids(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def ids(bank_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The history in a SQLite file and in a PostgreSQL database (the SQL must be portable)."""
+    monkeypatch.setenv("QUIZKIT_DB", bank_url)
     monkeypatch.setenv("QUIZKIT_NOW", NOW)
     with open_bank(os.environ["QUIZKIT_DB"], learner="tester") as bank:
         return build_history(bank)
