@@ -278,7 +278,11 @@ def add_history(db: Path, *, n_reviews: int, seed: int = 8) -> None:
         )
     review_rows.sort(key=lambda r: r[2])
     con.execute("BEGIN")
-    con.executemany("INSERT INTO card_states VALUES (?,?,?,?,?,?,?,?,?,?,?)", states)
+    con.executemany(
+        "INSERT INTO card_states (card_id, learner, due, interval, ef, repetitions, lapses, suspended, "
+        "leech, last_review, first_review_day) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        states,
+    )
     con.executemany(
         "INSERT INTO reviews (card_id, learner, reviewed_at, study_day, kind, grade, answer, duration_ms, "
         "undoes, due_before, interval_before, ef_before, reps_before, lapses_before, suspended_before, "
