@@ -107,7 +107,7 @@ def simulate(
 
     A model learner (seeded; the forgetting model is in docs/fsrs.md) starts
     the deck from scratch and studies every day within the daily limits. For
-    each scheduler you get the answers per day and the expected retention
+    each scheduler you get the reviews per day and the expected retention
     (the learner's mean chance of recalling a card seen so far), side by side.
     Nothing in the bank changes.
 
@@ -165,19 +165,20 @@ def simulate(
     columns = ["Days"]
     for run in runs:
         label = _NAMES[run.scheduler]
-        columns += [f"{label} answers/day", f"{label} retention"]
+        columns += [f"{label} reviews/day", f"{label} retention"]
     table = new_table(*columns)
     for row in _periods(runs, every):
         table.add_row(*row)
     console.print(table)
     for run in runs:
         console.print(
-            f"{_NAMES[run.scheduler]}: {run.answers} answers ({run.seen} cards seen, {run.reviews} reviews), "
-            f"{run.answers / days:.0f} a day; recalled at review {_pct(run.recall_rate)}; "
+            f"{_NAMES[run.scheduler]}: {run.answers} reviews ({run.seen} new cards, {run.reviews} repeats), "
+            f"{run.answers / days:.0f} a day; recalled at repeats {_pct(run.recall_rate)}; "
             f"mean expected retention {_pct(run.mean_retention)}."
         )
     console.print(
-        "[dim]Retention: the learner's mean chance of recalling a card seen so far (see docs/fsrs.md).[/]"
+        "[dim]Reviews count every answer, new cards included. Retention: the learner's mean chance "
+        "of recalling a card seen so far (see docs/fsrs.md).[/]"
     )
 
 

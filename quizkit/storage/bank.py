@@ -907,16 +907,15 @@ class Bank:
         progress: Callable[[int], None] | None = None,
     ) -> tuple[int, int, int]:
         """Rebuild every learner's states in a deck from the log; (states, answers, learners)."""
-        keys = [
-            (r.card_id, r.learner)
-            for r in conn.execute(
-                sa.select(card_states.c.card_id, card_states.c.learner)
+        card_ids = list(
+            conn.execute(
+                sa.select(card_states.c.card_id)
+                .distinct()
                 .select_from(card_states.join(cards, cards.c.id == card_states.c.card_id))
                 .where(cards.c.deck_id == deck_id, card_states.c.last_review.is_not(None))
-                .order_by(card_states.c.card_id, card_states.c.learner)
-            )
-        ]
-        card_ids = sorted({cid for cid, _ in keys})
+                .order_by(card_states.c.card_id)
+            ).scalars()
+        )
         undone = sa.select(reviews.c.undoes).where(reviews.c.undoes.is_not(None))
         update = (
             sa.update(card_states)
