@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from fsrs import Card, Rating, Scheduler, State
@@ -216,7 +217,7 @@ def test_parse_setting() -> None:
         schedulers.parse_setting("colour", "red")
 
 
-def test_fsrs_is_not_imported_on_start_up_paths(tmp_path: object) -> None:
+def test_fsrs_is_not_imported_on_start_up_paths(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
@@ -228,6 +229,6 @@ def test_fsrs_is_not_imported_on_start_up_paths(tmp_path: object) -> None:
         "assert 'fsrs' not in sys.modules, 'fsrs imported'\n"
         "print('ok')\n"
     )
-    env = {**os.environ, "QUIZKIT_DB": str(tmp_path) + "/lazy.sqlite3"}
+    env = {**os.environ, "QUIZKIT_DB": str(tmp_path / "lazy.sqlite3")}
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
     assert done.stdout == "ok\n", done.stderr
