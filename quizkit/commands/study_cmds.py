@@ -246,18 +246,20 @@ def due(day_start: int | None, db: str | None, learner: str | None, json_: bool)
     with open_bank(db, learner) as bank:
         hour = day_start if day_start is not None else DEFAULT_DAY_START
         _moment, day = _study_day(hour)
-        rows = []
-        for info, counts in zip(bank.list_deck_infos(), bank.due_summary(day), strict=True):
+        left: dict[str, tuple[int, int]] = {}
+        infos = bank.list_deck_infos()
+        for info in infos:
             new_done, reviews_done = bank.studied_today(day, deck=info.key)
-            new_left = max(0, _setting(info.settings, "new_per_day", DEFAULT_NEW) - new_done)
-            rev_left = max(0, _setting(info.settings, "reviews_per_day", DEFAULT_REVIEWS) - reviews_done)
-            rows.append(
-                {
-                    "deck": counts["deck"],
-                    "due": min(counts["due"], rev_left),
-                    "new": min(counts["new"], new_left),
-                }
+            left[info.key] = (
+                max(0, _setting(info.settings, "new_per_day", DEFAULT_NEW) - new_done),
+                max(0, _setting(info.settings, "reviews_per_day", DEFAULT_REVIEWS) - reviews_done),
             )
+        # Only as many new cards as today's limit allows are counted: cheap on a big bank.
+        summary = bank.due_summary(day, new_caps={key: new for key, (new, _) in left.items()})
+        rows = [
+            {"deck": counts["deck"], "due": min(counts["due"], left[info.key][1]), "new": counts["new"]}
+            for info, counts in zip(infos, summary, strict=True)
+        ]
     if json_:
         print_json(rows)
         return

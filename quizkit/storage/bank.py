@@ -33,7 +33,7 @@ from quizkit.model import (
     SyncReport,
 )
 from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
-from quizkit.storage.db import OpenedDatabase, open_database
+from quizkit.storage.db import OpenedDatabase, open_database, write_transaction
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000  # rows per executemany batch on large compiles
@@ -298,7 +298,7 @@ class Bank:
                     line=spec.source_line or None,
                 )
             keyed[cid] = (pos, spec)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             deck_id = self._upsert_deck(conn, info, now)
             cols = [
                 cards.c.id,
@@ -530,21 +530,32 @@ class Bank:
             return [self._view(r) for r in conn.execute(q)]
 
     def new_cards(self, *, deck: str | None = None, limit: int | None = None) -> list[CardView]:
-        """Cards this learner has never reviewed, in deck and source order."""
-        q = self._card_query().where(
-            cards.c.retired_at.is_(None),
-            sa.or_(
-                card_states.c.learner.is_(None),
-                sa.and_(card_states.c.last_review.is_(None), card_states.c.suspended.is_(False)),
-            ),
-        )
+        """Cards this learner has never reviewed, in deck and source order.
+
+        Deck by deck, so each query walks the (deck, position) index and stops
+        at ``limit`` instead of sorting the whole bank.
+        """
         with self.engine.connect() as conn:
             if deck is not None:
-                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
-            q = q.order_by(decks.c.name, cards.c.position)
-            if limit is not None:
-                q = q.limit(limit)
-            return [self._view(r) for r in conn.execute(q)]
+                deck_ids = [self._deck_row(conn, deck).id]
+            else:
+                deck_ids = list(conn.execute(sa.select(decks.c.id).order_by(decks.c.name)).scalars())
+            ids: list[str] = []
+            for deck_id in deck_ids:
+                q = self._new_query(deck_id)
+                if limit is not None:
+                    if len(ids) >= limit:
+                        break
+                    q = q.limit(limit - len(ids))
+                ids.extend(conn.execute(q).scalars())
+            if not ids:
+                return []
+            views: dict[str, CardView] = {}
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                for row in conn.execute(self._card_query().where(cards.c.id.in_(chunk))):
+                    views[row.id] = self._view(row)
+            return [views[cid] for cid in ids]
 
     def studied_today(self, today: date, *, deck: str | None = None) -> tuple[int, int]:
         """(new cards introduced, reviews done) on study day ``today``, for daily limits."""
@@ -571,14 +582,63 @@ class Bank:
                 q_rev = q_rev.where(cards.c.deck_id == deck_id)
             return int(conn.execute(q_new).scalar_one()), int(conn.execute(q_rev).scalar_one())
 
-    def due_summary(self, today: date) -> list[dict[str, Any]]:
-        """Due and new counts per deck for ``today`` (one grouped query)."""
+    def due_summary(self, today: date, *, new_caps: dict[str, int] | None = None) -> list[dict[str, Any]]:
+        """Due and new counts per deck for ``today``.
+
+        Due reviews are counted from the learner/due index, so the cost follows
+        what is due, not the bank's size.  With ``new_caps`` (deck key -> the
+        most new cards that matter today) new cards are counted only up to the
+        cap, in source order; without it, all of them.
+        """
+        st = card_states
         with self.engine.connect() as conn:
-            counts = self._per_deck_counts(conn, today)
-            return [
-                {"deck": d.name, "due": counts.get(d.id, (0, 0, 0))[0], "new": counts.get(d.id, (0, 0, 0))[1]}
-                for d in conn.execute(sa.select(decks.c.id, decks.c.name).order_by(decks.c.name))
-            ]
+            due = dict(
+                conn.execute(
+                    sa.select(cards.c.deck_id, sa.func.count())
+                    .select_from(st.join(cards, cards.c.id == st.c.card_id))
+                    .where(
+                        st.c.learner == self.learner,
+                        st.c.due <= today,
+                        st.c.suspended.is_(False),
+                        st.c.last_review.is_not(None),
+                        cards.c.retired_at.is_(None),
+                    )
+                    .group_by(cards.c.deck_id)
+                ).all()
+            )
+            rows = []
+            for d in conn.execute(sa.select(decks.c.id, decks.c.key, decks.c.name).order_by(decks.c.name)):
+                cap = None if new_caps is None else new_caps.get(d.key)
+                rows.append(
+                    {"deck": d.name, "due": int(due.get(d.id, 0)), "new": self._count_new(conn, d.id, cap)}
+                )
+            return rows
+
+    def _new_query(self, deck_id: int) -> sa.Select[Any]:
+        """This learner's new cards of one deck, in source order (walks the deck/position index)."""
+        st = card_states
+        return (
+            sa.select(cards.c.id)
+            .select_from(
+                cards.outerjoin(st, sa.and_(st.c.card_id == cards.c.id, st.c.learner == self.learner))
+            )
+            .where(
+                cards.c.deck_id == deck_id,
+                cards.c.retired_at.is_(None),
+                sa.or_(
+                    st.c.learner.is_(None), sa.and_(st.c.last_review.is_(None), st.c.suspended.is_(False))
+                ),
+            )
+            .order_by(cards.c.position)
+        )
+
+    def _count_new(self, conn: Connection, deck_id: int, cap: int | None) -> int:
+        q = self._new_query(deck_id)
+        if cap is not None:
+            if cap <= 0:
+                return 0
+            q = q.limit(cap)
+        return int(conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one())
 
     # -- learner state -------------------------------------------------------
     def _write_state(self, conn: Connection, card_id: str, state: CardState, first_day: date | None) -> None:
@@ -683,7 +743,7 @@ class Bank:
         """
         if not 0 <= grade <= 5:
             raise ValueError(f"grade must be 0-5, not {grade}")
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             # One query checks the card exists and reads its first review day.
             found = conn.execute(_CARD_FIRST_DAY, {"b_card_id": card_id, "b_learner": self.learner}).first()
             if found is None:
@@ -719,7 +779,7 @@ class Bank:
         after = replace(before, suspended=suspended, leech=before.leech and suspended)
         if before == after:
             return view
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             first = self._first_day(conn, view.id)
             self._write_state(conn, view.id, after, first)
             self._log(
@@ -739,7 +799,7 @@ class Bank:
 
         The log keeps both the original row and an ``undo`` row pointing at it.
         """
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             undone = sa.select(reviews.c.undoes).where(
                 reviews.c.undoes.is_not(None), reviews.c.learner == self.learner
             )
@@ -854,7 +914,7 @@ class Bank:
             raise ValueError(f"unknown deck setting {key!r}")
         if key == "desired_retention":
             policy_from_settings({key: value})  # checks the range
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             row = self._deck_row(conn, deck)
             settings = {**json.loads(row.settings or "{}"), key: value}
             conn.execute(
@@ -878,7 +938,7 @@ class Bank:
         intervals and E-Factors.  One transaction; the log is not changed.
         Setting the scheduler a deck already uses changes nothing.
         """
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             row = self._deck_row(conn, deck)
             settings = json.loads(row.settings or "{}")
             old = scheduler_of(settings)

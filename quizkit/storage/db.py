@@ -6,6 +6,8 @@ an up-to-date bank costs one small query.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -23,6 +25,7 @@ SCHEMA_HEAD = "0002"
 KNOWN_REVISIONS = ("0001", "0002")
 
 BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "quizkit_write"
 
 
 def migrations_dir() -> Path:
@@ -56,9 +59,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    # Take the write lock up front: two studying processes queue on busy_timeout
-    # instead of failing with "database is locked" on lock upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock up front: two studying processes queue on
+    # busy_timeout instead of failing with "database is locked" on lock upgrade.
+    # Readers start a plain (deferred) transaction: in WAL mode they never wait
+    # for a writer, and a long `stats` never holds up a study session.
+    if conn.get_execution_options().get(WRITE_OPTION):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 @dataclass
@@ -149,7 +166,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

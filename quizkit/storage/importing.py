@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from quizkit.model import CardState
+from quizkit.storage.db import write_transaction
 from quizkit.storage.schema import card_states, reviews
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def write_progress(bank: Bank, items: Sequence[ImportedProgress]) -> ProgressRep
     """Write imported states and append imported reviews for ``bank.learner``, in one transaction."""
     learner = bank.learner
     ids = [i.card_id for i in items]
-    with bank.engine.begin() as conn:
+    with write_transaction(bank.engine) as conn:
         stored: dict[str, datetime | None] = {}
         known: set[tuple[str, datetime]] = set()
         for start in range(0, len(ids), CHUNK):

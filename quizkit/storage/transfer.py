@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from quizkit.storage.bank import Bank
+from quizkit.storage.db import write_transaction
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000
@@ -34,7 +35,7 @@ class CopyReport:
 def copy_bank(source: Bank, target: Bank, *, progress: Callable[[int], None] | None = None) -> CopyReport:
     """Merge everything in ``source`` into ``target`` in one target transaction."""
     n_decks = n_cards = n_states = n_reviews = 0
-    with source.engine.connect() as src, target.engine.begin() as dst:
+    with source.engine.connect() as src, write_transaction(target.engine) as dst:
         deck_map: dict[int, int] = {}
         for d in src.execute(sa.select(decks).order_by(decks.c.id)):
             row = dst.execute(sa.select(decks.c.id).where(decks.c.key == d.key)).first()
