@@ -642,19 +642,7 @@ class Bank:
 
     # -- learner state -------------------------------------------------------
     def _write_state(self, conn: Connection, card_id: str, state: CardState, first_day: date | None) -> None:
-        values = {
-            "due": state.due,
-            "interval": state.interval,
-            "ef": state.ef,
-            "repetitions": state.repetitions,
-            "lapses": state.lapses,
-            "suspended": state.suspended,
-            "leech": state.leech,
-            "last_review": state.last_review,
-            "first_review_day": first_day,
-            "stability": state.stability,
-            "difficulty": state.difficulty,
-        }
+        values = state_values(state, first_day)
         res = conn.execute(_UPDATE_STATE, {"b_card_id": card_id, "b_learner": self.learner, **values})
         if res.rowcount == 0:
             conn.execute(_INSERT_STATE, {"card_id": card_id, "learner": self.learner, **values})
@@ -1058,6 +1046,23 @@ class Bank:
             if progress is not None:
                 progress(len(chunk))
         return n_states, n_answers, len(learners)
+
+
+def state_values(state: CardState, first_day: date | None) -> dict[str, Any]:
+    """The ``card_states`` columns for one learner's state of one card."""
+    return {
+        "due": state.due,
+        "interval": state.interval,
+        "ef": state.ef,
+        "repetitions": state.repetitions,
+        "lapses": state.lapses,
+        "suspended": state.suspended,
+        "leech": state.leech,
+        "last_review": state.last_review,
+        "first_review_day": first_day,
+        "stability": state.stability,
+        "difficulty": state.difficulty,
+    }
 
 
 def _review_from_row(row: Row[Any]) -> ReviewRow:

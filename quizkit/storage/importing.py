@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from quizkit.model import CardState
+from quizkit.storage.bank import state_values
 from quizkit.storage.db import write_transaction
 from quizkit.storage.schema import card_states, reviews
 
@@ -61,20 +62,6 @@ class ProgressReport:
     reviews_known: int  # log rows already in the bank, left out
 
 
-def _state_values(state: CardState, first_day: date | None) -> dict[str, Any]:
-    return {
-        "due": state.due,
-        "interval": state.interval,
-        "ef": state.ef,
-        "repetitions": state.repetitions,
-        "lapses": state.lapses,
-        "suspended": state.suspended,
-        "leech": state.leech,
-        "last_review": state.last_review,
-        "first_review_day": first_day,
-    }
-
-
 def write_progress(bank: Bank, items: Sequence[ImportedProgress]) -> ProgressReport:
     """Write imported states and append imported reviews for ``bank.learner``, in one transaction."""
     learner = bank.learner
@@ -106,12 +93,12 @@ def write_progress(bank: Bank, items: Sequence[ImportedProgress]) -> ProgressRep
             if st is not None:
                 if item.card_id not in stored:
                     inserts.append(
-                        {"card_id": item.card_id, "learner": learner, **_state_values(st, item.first_day)}
+                        {"card_id": item.card_id, "learner": learner, **state_values(st, item.first_day)}
                     )
                 else:
                     old = stored[item.card_id]
                     if st.last_review is not None and (old is None or st.last_review > old):
-                        updates.append({"b_card_id": item.card_id, **_state_values(st, item.first_day)})
+                        updates.append({"b_card_id": item.card_id, **state_values(st, item.first_day)})
                     else:
                         kept += 1
             for r in item.reviews:
