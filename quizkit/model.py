@@ -228,6 +228,16 @@ class SyncReport:
             "revived": len(self.revived),
         }
 
+    def describe(self) -> str:
+        """One line for people: ``Deck: 85 cards — 3 added, 1 updated, 81 unchanged, 0 retired``."""
+        c = self.counts()
+        total = c["added"] + c["updated"] + c["unchanged"] + c["revived"]
+        parts = [f"{c['added']} added", f"{c['updated']} updated", f"{c['unchanged']} unchanged",
+                 f"{c['retired']} retired"]
+        if c["revived"]:
+            parts.append(f"{c['revived']} revived")
+        return f"{self.deck}: {total} cards — " + ", ".join(parts)
+
 
 @dataclass(frozen=True)
 class DeckSummary:

@@ -248,15 +248,7 @@ def build(deck_dir: Path, output: Path | None, json_: bool, db: str | None, lear
         )
         return
     console = out()
-    parts = [
-        f"{c['added']} added",
-        f"{c['updated']} updated",
-        f"{c['unchanged']} unchanged",
-        f"{c['retired']} retired",
-    ]
-    if c["revived"]:
-        parts.append(f"{c['revived']} revived")
-    console.print(f"{escape(info.name)}: {len(deck.cards)} cards — " + ", ".join(parts))
+    console.print(escape(report.describe()))
     for what, ids, specs in (
         ("added", report.added, by_id),
         ("updated", report.updated, by_id),

@@ -21,7 +21,7 @@ from quizkit.commands._common import (
     print_json,
     today,
 )
-from quizkit.model import CardKind, SyncReport
+from quizkit.model import CardKind
 
 
 @contextmanager
@@ -35,20 +35,6 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
     with Progress(console=err(), transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
-
-
-def _report_line(report: SyncReport) -> str:
-    c = report.counts()
-    total = c["added"] + c["updated"] + c["unchanged"] + c["revived"]
-    parts = [
-        f"{c['added']} added",
-        f"{c['updated']} updated",
-        f"{c['unchanged']} unchanged",
-        f"{c['retired']} retired",
-    ]
-    if c["revived"]:
-        parts.append(f"{c['revived']} revived")
-    return f"{report.deck}: {total} cards — " + ", ".join(parts)
 
 
 def _compile_into_bank(
@@ -81,7 +67,7 @@ def _compile_into_bank(
         print_json([{"deck": r.deck, **r.counts()} for r in reports])
         return
     for r in reports:
-        out().print(escape(_report_line(r)))
+        out().print(escape(r.describe()))
 
 
 @click.command("compile")
