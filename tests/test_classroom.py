@@ -263,3 +263,52 @@ def test_learner_option_selects_state(bank_url: str, learner: str) -> None:
     assert result.exit_code == 0, result.output
     (card,) = json.loads(result.output)
     assert card["state"]["new"] is (learner == "bob")
+
+
+def test_publish_and_republish_keep_every_students_progress(tmp_path, pg_url: str) -> None:
+    import shutil
+
+    from tests.conftest import REPO
+
+    deck = tmp_path / "kubernetes"
+    shutil.copytree(REPO / "decks" / "kubernetes", deck)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["publish", str(deck), "--db", pg_url, "--json"])
+    assert first.exit_code == 0, first.output
+    (report,) = json.loads(first.stdout)
+    assert report["added"] > 100 and report["retired"] == 0
+
+    ids = {}
+    for learner in ("ann", "bob"):
+        bank = open_bank(pg_url, learner=learner)
+        ps = next(v for v in bank.iter_cards() if v.spec.front == "docker ps")
+        ids[learner] = ps.id
+        _review(bank, ps.id, 5 if learner == "ann" else 2, DAY, kind="new")
+        bank.close()
+
+    states = {}
+    for learner, cid in ids.items():
+        with open_bank(pg_url, learner=learner) as bank:
+            states[learner] = bank.get_card(cid).state
+    chapter = deck / "01-docker.md"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8").replace("列出当前系统里运行的容器", "列出正在运行的容器"),
+        encoding="utf-8",
+    )
+    again = runner.invoke(cli, ["publish", str(deck), "--db", pg_url, "--json"])
+    assert again.exit_code == 0, again.output
+    (report,) = json.loads(again.stdout)
+    assert (report["added"], report["updated"], report["retired"]) == (0, 2, 0)  # the card and its reverse
+
+    ann, bob = open_bank(pg_url, learner="ann"), open_bank(pg_url, learner="bob")
+    assert ann.get_card(ids["ann"]).spec.back == "列出正在运行的容器"
+    assert [r.grade for r in ann.review_log()] == [5]
+    assert [r.grade for r in bob.review_log()] == [2]
+    assert ann.get_card(ids["ann"]).state == states["ann"] and bob.get_card(ids["bob"]).state == states["bob"]
+    assert ids["ann"] == ids["bob"]
+    ann.close()
+    bob.close()
+
+    not_a_deck = runner.invoke(cli, ["publish", str(tmp_path), "--db", pg_url])
+    assert not_a_deck.exit_code == 1
+    assert not_a_deck.stderr == f"Error: {tmp_path}: not a deck folder (no deck.toml); see 'quizkit new'\n"
