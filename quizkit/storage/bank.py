@@ -487,12 +487,13 @@ class Bank:
             if not include_retired:
                 q = q.where(cards.c.retired_at.is_(None))
             q = q.order_by(decks.c.name, cards.c.position)
-            result = conn.execution_options(yield_per=1000).execute(q)
-            for row in result:
-                view = self._view(row)
-                if section is not None and section not in " > ".join(view.spec.section):
-                    continue
-                yield view
+            # A caller may stop early (break, next()): close the (server-side) cursor then too.
+            with conn.execution_options(yield_per=1000).execute(q) as result:
+                for row in result:
+                    view = self._view(row)
+                    if section is not None and section not in " > ".join(view.spec.section):
+                        continue
+                    yield view
 
     def get_card(self, card_id: str) -> CardView:
         """A card by id or unique id prefix (retired cards included)."""
@@ -841,10 +842,11 @@ class Bank:
                         )
                     ).scalars()
                 )
-            for row in conn.execution_options(yield_per=1000).execute(q):
-                if row.id in undone or (not include_undone and row.kind == "undo"):
-                    continue
-                yield _review_from_row(row)
+            with conn.execution_options(yield_per=1000).execute(q) as result:
+                for row in result:
+                    if row.id in undone or (not include_undone and row.kind == "undo"):
+                        continue
+                    yield _review_from_row(row)
 
     # -- study session queries (issue 3: added for quizkit study/review) --------
     def day_grades(self, study_day: date, *, deck: str | None = None) -> dict[str, int]:
