@@ -341,3 +341,106 @@ def test_progress_reports_every_card(bank: Bank, tmp_path: Path, monkeypatch: py
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "5 cards" in result.stdout
+
+
+# -- the fast writer agrees with genanki -----------------------------------------
+def test_note_guid_is_genankis_guid_for() -> None:
+    from genanki import guid_for
+
+    keys = ["", "a", "0123456789ab", "ffffffffffff", "卡片", *(f"{i:012x}" for i in range(0, 2000, 7))]
+    for key in keys:
+        assert note_guid(key) == guid_for("quizkit", key)
+
+
+def test_card_shapes_match_genanki_notes() -> None:
+    import genanki
+
+    from quizkit.exporters.anki import _NoteShape, genanki_models
+    from quizkit.exporters.templates import note_fields
+
+    models = genanki_models()
+    shapes = {key: _NoteShape(model) for key, model in models.items()}
+    concept, command = {"kind": CardKind.CONCEPT, "back": ""}, {"kind": CardKind.COMMAND, "back": "b"}
+    specs = [
+        *make_specs(),
+        CardSpec(style=CardStyle.CLOZE, front="{{c3::a}} {{c3::b}}", fact="c3", **concept),
+        CardSpec(style=CardStyle.CLOZE, front="{{c1::}} x", fact="empty", **concept),
+        CardSpec(style=CardStyle.CLOZE, front="no deletion", fact="plain", **concept),
+        CardSpec(style=CardStyle.BASIC, front=" ", fact="blank", **command),
+        CardSpec(style=CardStyle.TYPE, front="", fact="blank type", **concept),
+    ]
+    for s in specs:
+        nt, fields = note_fields(s)
+        note = genanki.Note(model=models[nt.key], fields=fields)
+        assert sorted(shapes[nt.key].ords(fields)) == sorted(c.ord for c in note.cards), s
+
+
+def test_lean_reader_gives_what_iter_cards_gives(bank: Bank, deck_dir: Path) -> None:
+    from quizkit.exporters.anki import _iter_deck_cards
+
+    ps = next(v for v in bank.iter_cards() if v.spec.fact == "command:docker ps:meaning")
+    after = CardState(due=NOW.date() + timedelta(days=3), interval=3, ef=2400, repetitions=1, last_review=NOW)
+    bank.record_review(ps.id, before=CardState(), after=after, grade=4, kind="new", reviewed_at=NOW,
+                       study_day=NOW.date())
+    # A retired card (its chapter lost it) stays out of both.
+    info = DeckInfo(key="k8s", name="Kubernetes", source_dir=str(deck_dir))
+    bank.sync_deck(info, make_specs()[:-1], now=NOW)
+    info = bank.get_deck("Kubernetes")
+    views = [(v.id, v.spec, v.state) for v in bank.iter_cards(deck=info.key)]
+    assert len(views) == 4
+    assert list(_iter_deck_cards(bank, info, with_states=True)) == views
+    assert list(_iter_deck_cards(bank, info, with_states=False)) == [(i, s, None) for i, s, _ in views]
+
+
+def test_package_is_what_genanki_writes(bank: Bank, tmp_path: Path, deck_dir: Path) -> None:
+    """The same rows and col JSON as genanki's Deck/Note/Package writers, sub-decks and all."""
+    import itertools
+
+    import genanki
+
+    from quizkit.exporters.anki import deck_path, genanki_models, note_tags, subdeck_id
+    from quizkit.exporters.templates import note_fields
+
+    specs = [*make_specs(), replace(make_specs()[0], fact="other", section=("Kubernetes", "网络"))]
+    bank.sync_deck(DeckInfo(key="k8s", name="Kubernetes", source_dir=str(deck_dir)), specs, now=NOW)
+    ours = export(bank, tmp_path / "ours.apkg", tmp_path / "stamp.json")
+
+    info = bank.get_deck("Kubernetes")
+    models = genanki_models()
+    decks: dict[int, Any] = {}
+    conn = sqlite3.connect(tmp_path / "theirs.anki2")
+    cursor = conn.cursor()
+    ids = itertools.count(ours.timestamp * 1000)
+    genanki.Package([]).write_to_db(cursor, ours.timestamp, ids)
+    root = decks[subdeck_id(info, ())] = genanki.Deck(subdeck_id(info, ()), "Kubernetes")
+    for view in bank.iter_cards(deck=info.key):
+        path = deck_path(info, view.spec.section, 2)
+        for i in range(1, len(path) + 1):
+            decks.setdefault(subdeck_id(info, path[:i]), genanki.Deck(
+                subdeck_id(info, path[:i]), "::".join((root.name, *path[:i]))))
+        names = ["ps.png"] if view.spec.media and view.spec.fact != "command:docker rm:recall" else []
+        nt, fields = note_fields(view.spec, names)
+        tags = note_tags(view)
+        note = genanki.Note(model=models[nt.key], fields=fields, tags=tags, guid=note_guid(view.id))
+        note.write_to_db(cursor, ours.timestamp, subdeck_id(info, path), ids)
+    for d in decks.values():
+        for m in models.values():
+            d.add_model(m)
+        d.write_to_db(cursor, ours.timestamp, ids)
+    conn.commit()
+
+    with zipfile.ZipFile(tmp_path / "ours.apkg") as z:
+        (tmp_path / "ours.anki2").write_bytes(z.read("collection.anki2"))
+    mine = sqlite3.connect(tmp_path / "ours.anki2")
+    for table in ("notes", "cards", "revlog", "graves"):
+        sql = f"SELECT * FROM {table} ORDER BY 1"
+        assert mine.execute(sql).fetchall() == conn.execute(sql).fetchall(), table
+    sql = "SELECT crt, mod, scm, ver, dty, usn, ls, conf, decks, models, dconf, tags FROM col"
+    a, b = mine.execute(sql).fetchone(), conn.execute(sql).fetchone()
+    assert a[:8] == b[:8] and a[10:] == b[10:]
+    assert json.loads(a[8]) == json.loads(b[8])  # decks, same order
+    assert list(json.loads(a[8])) == list(json.loads(b[8]))
+    # genanki leaves each note type twice in its JSON text (one per rewrite); the last one counts.
+    assert json.loads(a[9]) == json.loads(b[9])
+    mine.close()
+    conn.close()
