@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 study: $(STAMP)
-	$(BIN)/quizkit load-shipped
+	$(BIN)/quizkit init
 	$(BIN)/quizkit study
 
 test: $(STAMP)

@@ -45,3 +45,15 @@ def test_readme_gives_the_two_setup_commands_first() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     study, test = text.find("make study"), text.find("make test")
     assert 0 <= study < 1500 and 0 <= test < 1500
+
+
+def test_makefile_study_runs_real_commands() -> None:
+    """`make study` is one of the two set-up commands: every quizkit command it runs must exist."""
+    import re
+
+    text = (REPO / "Makefile").read_text(encoding="utf-8")
+    study = text.split("\nstudy:", 1)[1].split("\n\n", 1)[0]
+    used = re.findall(r"\$\(BIN\)/quizkit (\S+)", study)
+    assert used == ["init", "study"]
+    for name in used:
+        assert name in COMMANDS
