@@ -8,6 +8,7 @@ review log is append-only; an undo is itself a log row.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -43,44 +44,83 @@ _SCHEDULING_KINDS = ("new", "review", "relearn")  # log rows that moved a schedu
 
 def content_hash(spec: CardSpec) -> str:
     """What a learner sees; moving a card within its file is not an update."""
-    data = [
-        spec.kind,
-        spec.style,
-        spec.front,
-        spec.back,
-        list(spec.section),
-        list(spec.tags),
-        list(spec.media),
-        spec.hint,
-        list(spec.aliases),
-        [[c.text, c.correct] for c in spec.choices],
-        spec.extra,
-    ]
-    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+    return str(_card_values(spec)["content_hash"])
+
+
+# One encoder for every dump: ``json.dumps`` with keyword arguments builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+_JSON_STR = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (what _JSON does for a str)
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _JSON(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _dumps_strs(value: tuple[str, ...]) -> str:
+    """JSON list of a tuple of strings (sections, tags, media, aliases repeat across cards)."""
+    return _JSON(list(value)) if value else "[]"
+
+
+_VALUE_COLS = (
+    "fact", "kind", "style", "front", "back", "section", "source_file", "source_line", "tags", "media",
+    "hint", "aliases", "choices", "extra", "content_hash",
+)  # the keys of _card_values, in order
 
 
 def _card_values(spec: CardSpec) -> dict[str, Any]:
+    section = _dumps_strs(tuple(spec.section))
+    tags = _dumps_strs(tuple(spec.tags))
+    media = _dumps_strs(tuple(spec.media))
+    aliases = _dumps_strs(tuple(spec.aliases))
+    choices = _JSON([[c.text, c.correct] for c in spec.choices]) if spec.choices else "[]"
+    # content_hash: SHA-1 of the compact JSON list [kind, style, front, back, section, tags,
+    # media, hint, aliases, choices, extra], assembled from the dumps above.
+    raw = "".join(
+        (
+            "[",
+            _JSON_STR(str(spec.kind)),
+            ",",
+            _JSON_STR(str(spec.style)),
+            ",",
+            _JSON_STR(spec.front),
+            ",",
+            _JSON_STR(spec.back),
+            ",",
+            section,
+            ",",
+            tags,
+            ",",
+            media,
+            ",",
+            "null" if spec.hint is None else _JSON_STR(spec.hint),
+            ",",
+            aliases,
+            ",",
+            choices,
+            ",",
+            _JSON_STR(spec.extra),
+            "]",
+        )
+    )
     return {
         "fact": spec.fact,
         "kind": str(spec.kind),
         "style": str(spec.style),
         "front": spec.front,
         "back": spec.back,
-        "section": _dumps(list(spec.section)),
+        "section": section,
         "source_file": spec.source_file,
         "source_line": spec.source_line,
-        "tags": _dumps(list(spec.tags)),
-        "media": _dumps(list(spec.media)),
+        "tags": tags,
+        "media": media,
         "hint": spec.hint,
-        "aliases": _dumps(list(spec.aliases)),
-        "choices": _dumps([[c.text, c.correct] for c in spec.choices]),
+        "aliases": aliases,
+        "choices": choices,
         "extra": spec.extra,
-        "content_hash": content_hash(spec),
+        "content_hash": hashlib.sha1(raw.encode("utf-8")).hexdigest(),
     }
 
 
@@ -312,7 +352,14 @@ class Bank:
                 r.id: (r.content_hash, r.retired_at, (r.position, r.source_file, r.source_line))
                 for r in conn.execute(sa.select(*cols).where(cards.c.deck_id == deck_id))
             }
-            inserts: list[dict[str, Any]] = []
+            # New cards go in as plain tuples through the driver's executemany (no per-row
+            # SQLAlchemy parameter processing); ``now`` is converted once by the column type.
+            insert_cols: tuple[str, ...] = ("id", "deck_id", "position", "retired_at", "created_at")
+            insert_cols += ("updated_at", *_VALUE_COLS)
+            stamp_type = cards.c.created_at.type
+            to_db = stamp_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            db_now = to_db(now) if to_db is not None else now
+            inserts: list[tuple[Any, ...]] = []
             updates: list[dict[str, Any]] = []
             moves: list[dict[str, Any]] = []
             done = 0
@@ -320,17 +367,7 @@ class Bank:
                 values = _card_values(spec)
                 old = existing.get(cid)
                 if old is None:
-                    inserts.append(
-                        {
-                            "id": cid,
-                            "deck_id": deck_id,
-                            "position": pos,
-                            "retired_at": None,
-                            "created_at": now,
-                            "updated_at": now,
-                            **values,
-                        }
-                    )
+                    inserts.append((cid, deck_id, pos, None, db_now, db_now, *values.values()))
                     report.added.append(cid)
                 elif old[1] is not None or old[0] != values["content_hash"]:
                     updates.append(
@@ -353,8 +390,15 @@ class Bank:
                     progress(CHUNK)
             retire = [cid for cid, old in existing.items() if cid not in keyed and old[1] is None]
             report.retired.extend(retire)
-            for i in range(0, len(inserts), CHUNK):
-                conn.execute(sa.insert(cards), inserts[i : i + CHUNK])
+            if inserts and conn.dialect.paramstyle == "qmark":
+                marks = ", ".join("?" * len(insert_cols))
+                sql = f"INSERT INTO cards ({', '.join(insert_cols)}) VALUES ({marks})"
+                conn.exec_driver_sql(sql, inserts)
+            else:
+                stamps = {"created_at": now, "updated_at": now}
+                rows = [dict(zip(insert_cols, r, strict=True)) | stamps for r in inserts]
+                for i in range(0, len(rows), CHUNK):
+                    conn.execute(sa.insert(cards), rows[i : i + CHUNK])
             if updates:
                 stmt = (
                     sa.update(cards)
