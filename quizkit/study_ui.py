@@ -91,7 +91,9 @@ class CardAsker:
         """The learner's (possibly overridden) grade, or a control key from ``allow``."""
         started = time.monotonic()
         spec = card.spec
-        where = " > ".join(spec.section)
+        # A chapter's top heading usually repeats the deck's name: say it once.
+        section = spec.section[1:] if spec.section[:1] == (card.deck,) else spec.section
+        where = " > ".join(section)
         self.screen.say(f"[dim]{escape(card.deck)}{' > ' + escape(where) if where else ''} · {card.id}[/]")
         result: tuple[grading.Graded | None, str | None] | str
         if spec.style == CardStyle.TYPE and spec.kind == CardKind.COMMAND:

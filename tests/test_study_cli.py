@@ -42,6 +42,7 @@ def test_a_session_grades_typed_choice_and_self_graded_cards_and_redrills(bank_p
     assert out.startswith("Studying: 0 reviews, 3 new, 0 to drill again.\n")
     assert "── 0 done · 3 left (0 reviews · 3 new · 0 again) ──" in out
     assert "✓ Answer: docker images" in out
+    assert f"Kubernetes > 容器 · {TYPE_ID}" in out and "Kubernetes > Kubernetes" not in out
     assert "Suggested grade: 5 (correct)" in out
     assert "所有容器\n" in out and "Choice> " in out
     assert "Why use [imageName]?" in out and "Answer: Because [tags] matter" in out
