@@ -415,47 +415,49 @@ def _iter_deck_cards(
             .where(c.deck_id == deck_row[0], c.retired_at.is_(None))
             .order_by(c.position)
         )
-        for row in conn.execution_options(yield_per=1000).execute(q):
-            choices_text = row[13]
-            choices = choice_lists.get(choices_text)
-            if choices is None:
-                if len(choice_lists) >= _JSON_CACHE_MAX:
-                    choice_lists.clear()
-                choices = choice_lists[choices_text] = tuple(
-                    Choice(text=t, correct=bool(ok)) for t, ok in json.loads(choices_text)
+        # The export may stop early (a card without a single Anki card): close the cursor then too.
+        with conn.execution_options(yield_per=1000).execute(q) as result:
+            for row in result:
+                choices_text = row[13]
+                choices = choice_lists.get(choices_text)
+                if choices is None:
+                    if len(choice_lists) >= _JSON_CACHE_MAX:
+                        choice_lists.clear()
+                    choices = choice_lists[choices_text] = tuple(
+                        Choice(text=t, correct=bool(ok)) for t, ok in json.loads(choices_text)
+                    )
+                kind, style = row[1], row[2]
+                spec = CardSpec(
+                    kind=_KINDS.get(kind) or CardKind(kind),
+                    style=_STYLES.get(style) or CardStyle(style),
+                    front=row[3],
+                    back=row[4],
+                    fact=row[5],
+                    section=as_tuple(row[6]),
+                    source_file=row[7],
+                    source_line=row[8],
+                    tags=as_tuple(row[9]),
+                    media=as_tuple(row[10]),
+                    hint=row[11],
+                    aliases=as_tuple(row[12]),
+                    choices=choices,
+                    extra=row[14],
                 )
-            kind, style = row[1], row[2]
-            spec = CardSpec(
-                kind=_KINDS.get(kind) or CardKind(kind),
-                style=_STYLES.get(style) or CardStyle(style),
-                front=row[3],
-                back=row[4],
-                fact=row[5],
-                section=as_tuple(row[6]),
-                source_file=row[7],
-                source_line=row[8],
-                tags=as_tuple(row[9]),
-                media=as_tuple(row[10]),
-                hint=row[11],
-                aliases=as_tuple(row[12]),
-                choices=choices,
-                extra=row[14],
-            )
-            state = None
-            if with_states:
-                state = CardState() if row[15] is None else CardState(
-                    due=row[16],
-                    interval=row[17],
-                    ef=row[18],
-                    repetitions=row[19],
-                    lapses=row[20],
-                    suspended=bool(row[21]),
-                    leech=bool(row[22]),
-                    last_review=row[23],
-                    stability=row[24],
-                    difficulty=row[25],
-                )
-            yield row[0], spec, state
+                state = None
+                if with_states:
+                    state = CardState() if row[15] is None else CardState(
+                        due=row[16],
+                        interval=row[17],
+                        ef=row[18],
+                        repetitions=row[19],
+                        lapses=row[20],
+                        suspended=bool(row[21]),
+                        leech=bool(row[22]),
+                        last_review=row[23],
+                        stability=row[24],
+                        difficulty=row[25],
+                    )
+                yield row[0], spec, state
 
 
 def export_apkg(
