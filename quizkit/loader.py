@@ -7,6 +7,7 @@ chapter, a folder of chapters) and compiles it without touching the bank;
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,4 +82,11 @@ def store(
     progress: Callable[[int], None] | None = None,
 ) -> SyncReport:
     """Write a compiled deck into the bank (one transaction; retired cards keep history)."""
-    return bank.sync_deck(compiled.info, compiled.cards, now=now, progress=progress)
+    # No cyclic GC while storing: with 100k cards alive every full collection walks them all.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return bank.sync_deck(compiled.info, compiled.cards, now=now, progress=progress)
+    finally:
+        if was_enabled:
+            gc.enable()
