@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -409,3 +413,77 @@ def test_terminal_rendering_uses_shades_and_respects_no_color(
     plain = buf.getvalue()
     assert "█" in plain
     assert "\x1b[38" not in plain  # no colour codes (bold is allowed)
+
+
+def test_sqlite_fast_path_gives_the_same_figures_as_sqlalchemy(ids: dict[str, str]) -> None:
+    from quizkit.storage import stats_queries
+
+    con = stats_queries.open_sqlite(os.environ["QUIZKIT_DB"])
+    if con is None:  # PostgreSQL: only the SQLAlchemy path exists
+        assert "://" in os.environ["QUIZKIT_DB"]
+        return
+    with open_bank(os.environ["QUIZKIT_DB"], learner="tester") as bank:
+        for deck in (None, "Kubernetes", "docker"):
+            slow = load_stats(bank, today=TODAY, deck=deck).to_json()
+            fast = stats_queries.load_stats_sqlite(con, "tester", today=TODAY, deck=deck).to_json()
+            assert fast == slow
+    con.close()
+
+
+def test_fast_path_only_for_sqlite_files_at_the_current_schema(tmp_path: Path) -> None:
+    from quizkit.model import EF_INITIAL
+    from quizkit.storage import stats_queries
+    from quizkit.storage.db import SCHEMA_HEAD
+
+    assert stats_queries.SCHEMA_REVISION == SCHEMA_HEAD
+    assert stats_queries.EF_INITIAL == EF_INITIAL
+    path = tmp_path / "bank.sqlite3"
+    assert stats_queries.open_sqlite(str(path)) is None  # missing: open_bank creates it
+    with open_bank(str(path), learner="tester"):
+        pass
+    for target in (str(path), f"sqlite:///{path}"):
+        con = stats_queries.open_sqlite(target)
+        assert con is not None
+        con.close()
+    assert stats_queries.open_sqlite(f"sqlite:///{path}?mode=ro") is None
+    assert stats_queries.open_sqlite("postgresql://localhost/quizkit") is None
+    not_a_bank = tmp_path / "notes.txt"
+    not_a_bank.write_text("hello")
+    assert stats_queries.open_sqlite(str(not_a_bank)) is None
+    old = sqlite3.connect(path)
+    old.execute("UPDATE alembic_version SET version_num = '0001'")
+    old.commit()
+    old.close()
+    assert stats_queries.open_sqlite(str(path)) is None  # open_bank migrates it first
+
+
+def test_piped_and_json_stats_import_neither_sqlalchemy_nor_rich(ids: dict[str, str]) -> None:
+    db = os.environ["QUIZKIT_DB"]
+    if "://" in db:
+        return  # PostgreSQL goes through SQLAlchemy
+    probe = (
+        "import sys; from quizkit.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('IMPORTED', sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'rich'}))"
+    )
+    for args in (["stats", "--json"], ["stats"]):
+        env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            env={**env, "QUIZKIT_LEARNER": "tester"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.rstrip().endswith("IMPORTED []"), done.stdout[-500:] + done.stderr[-2000:]
+        assert "Stats for tester" in done.stdout or '"learner": "tester"' in done.stdout
+
+
+def test_plain_tables_align_wide_characters() -> None:
+    from quizkit.commands.stats_cmds import Grid, _plain_grid
+
+    grid = Grid(("Deck", "Total"))
+    grid.add("容器", "3")
+    grid.add("Docker", "12")
+    lines = _plain_grid(grid)
+    assert lines == [" Deck    Total", " 容器    3", " Docker  12"]
