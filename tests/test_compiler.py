@@ -419,3 +419,54 @@ def test_authored_quizkit_blocks_are_not_commands() -> None:
 
     text = "# T\n\n```quizkit\nQ: docker ps # what?\nA: lists containers\n```\n"
     assert compile_text(text, source_file="c.md").cards == []
+
+
+def test_segmenter_cuts_like_jieba(tmp_path: Path) -> None:
+    """quizkit.compiler.segment (SQLite dictionary) returns jieba's own no-HMM posseg cut."""
+    import logging
+    import random
+
+    import jieba  # type: ignore[import-untyped]
+    import jieba.posseg  # type: ignore[import-untyped]
+
+    from quizkit.compiler import segment
+
+    jieba.setLogLevel(logging.WARNING)
+    path = tmp_path / "dict.sqlite3"
+    segment.build(path)
+    seg = segment.Segmenter(path)
+    fixtures = Path(__file__).parent / "fixtures"
+    lines = [
+        line
+        for f in sorted(fixtures.rglob("*.md"))
+        for line in f.read_text(encoding="utf-8").split("\n")
+        if line.strip()
+    ]
+    lines += [
+        "容器是一种轻量级的虚拟化技术。",
+        "Docker daemon 是 dockr42 的后台进程，3个容器共享 2c2g 的 VM。",
+        "卡拉OK和T恤\r\n以及 A股 3.14%  ＡＢＣ　全角",
+        "",
+    ]
+    rng = random.Random(7)
+    lines += ["".join(rng.sample(line, len(line))) for line in rng.choices(lines, k=300)]
+    for line in lines:
+        expected = [(p.word, p.flag) for p in jieba.posseg.cut(line, HMM=False)]
+        assert list(seg.cut(line)) == expected, line
+
+
+def test_command_tokenize_fast_path_matches_shlex() -> None:
+    import random
+    import shlex
+
+    from quizkit.commandline import tokenize
+
+    chars = list("ab -=_/.:[]{}<>$#|&;()*?~!'\"\\") + [" ", "\t", "\n", "\r", "\x0b", "\u3000", "\xa0", "容"]
+    rng = random.Random(5)
+    for _ in range(5000):
+        line = "".join(rng.choice(chars) for _ in range(rng.randint(0, 16)))
+        try:
+            expected = shlex.split(line, posix=True)
+        except ValueError:
+            expected = line.split()
+        assert tokenize(line) == expected, line

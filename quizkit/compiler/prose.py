@@ -6,20 +6,21 @@ subject (and key object) of ``X是…`` / ``X is …``.  Question/answer cards c
 from "why" sentences (这是因为, 因为…所以, 这样才能, because) and from the
 paragraphs of a comparison section (``容器与虚拟机的区别``).
 
-Chinese segmentation uses jieba, imported on first use only: importing the
-compiler stays fast and chapters without Chinese prose never load it.
+Chinese segmentation is jieba's (no-HMM part-of-speech cut), run by
+:mod:`quizkit.compiler.segment` on an SQLite copy of jieba's dictionary that is
+read lazily; jieba itself is imported only to build that copy (once per
+machine) or when it cannot be used.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from quizkit.compiler.blocks import Block
 from quizkit.compiler.lines import URL_RE, has_cjk, is_command
+from quizkit.compiler.segment import posseg_cut
 from quizkit.model import CardKind, CardStyle
 
 _SENTENCE_RE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?|(?<=\n)")
@@ -80,23 +81,6 @@ def _nounish(flag: str) -> bool:
     return flag.startswith("n") or flag in ("vn", "eng", "j", "l")
 
 
-_POSSEG: Callable[..., Iterable[Any]] | None = None
-
-
-def _posseg() -> Callable[..., Iterable[Any]]:
-    """jieba's part-of-speech tagger, loaded once, silent, offline (bundled dictionary)."""
-    global _POSSEG
-    if _POSSEG is None:
-        import logging
-
-        import jieba  # type: ignore[import-untyped]
-        import jieba.posseg  # type: ignore[import-untyped]
-
-        jieba.setLogLevel(logging.WARNING)
-        _POSSEG = jieba.posseg.cut
-    return _POSSEG
-
-
 def _join_lines(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         a, b = m.group(1), m.group(2)
@@ -125,7 +109,7 @@ def _cjk_terms(sentence: str) -> tuple[list[str], bool]:
     if _COPULA_CHARS_RE.search(sentence) is None:
         return [], False  # no copula: skip segmentation, the costly step
     # HMM off: dictionary words only, no Viterbi for unknown words (5-10x faster).
-    pairs = [(w, f) for w, f in _posseg()(sentence, HMM=False)]
+    pairs = posseg_cut(sentence)
     idx = next((i for i, (w, _) in enumerate(pairs) if w in _CJK_COPULAS), None)
     if idx is None:
         return [], False
