@@ -59,17 +59,46 @@ class ChildRun:
     first: float | None = None  # seconds to the first prompt (pty runs)
 
 
+# Peak RSS is the child's high-water mark, which Linux carries over from the process that
+# forked it: a child forked from this (large, after building inputs) process would report
+# the parent's size.  So every child is started by a tiny launcher that forks it from a
+# small process and reports the child's own wall time and max RSS.
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(sys.argv[1], "w") as f:
+    f.write(f"{wall} {usage.ru_maxrss}")
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)
+"""
+
+
+def _launched(argv: list[str], report: str) -> list[str]:
+    return [sys.executable, "-S", "-c", LAUNCHER, report, *argv]
+
+
+def _read_report(report: str) -> tuple[float, float]:
+    with open(report) as f:
+        wall, rss_kb = f.read().split()
+    return float(wall), int(rss_kb) / 1024
+
+
 def child(argv: list[str], env: dict[str, str], *, stdin: int | None = subprocess.DEVNULL) -> ChildRun:
     """Run ``argv`` to completion: wall time, max RSS and output (stdout + stderr)."""
-    with tempfile.TemporaryFile() as buf:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, stdin=stdin, stdout=buf, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as buf, tempfile.NamedTemporaryFile("r") as report:
+        proc = subprocess.Popen(
+            _launched(argv, report.name), env=env, stdin=stdin, stdout=buf, stderr=subprocess.STDOUT
+        )
+        proc.wait()
+        wall, rss_mb = _read_report(report.name)
         buf.seek(0)
         text = buf.read().decode("utf-8", "replace")
-    return ChildRun(wall, usage.ru_maxrss / 1024, proc.returncode, text)
+    return ChildRun(wall, rss_mb, proc.returncode, text)
 
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
@@ -87,9 +116,11 @@ def child_until_prompt(
 ) -> ChildRun:
     """Run ``argv`` in a pseudo-terminal; time until ``prompt`` ends the output, then send ``answer``."""
     master, slave = os.openpty()
+    report = tempfile.NamedTemporaryFile("r")
     start = time.perf_counter()
     proc = subprocess.Popen(
-        argv, env=env, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, close_fds=True
+        _launched(argv, report.name), env=env, stdin=slave, stdout=slave, stderr=slave,
+        start_new_session=True, close_fds=True,
     )
     os.close(slave)
     chunks: list[bytes] = []
@@ -142,11 +173,13 @@ def child_until_prompt(
     finally:
         os.close(master)
     assert reaped is not None
-    status, usage = reaped
+    status, _usage = reaped
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
+    with report:
+        _child_wall, rss_mb = _read_report(report.name)
     text = _ANSI_RE.sub("", b"".join(chunks).decode("utf-8", "replace"))
-    return ChildRun(wall, usage.ru_maxrss / 1024, proc.returncode, text, first)
+    return ChildRun(wall, rss_mb, proc.returncode, text, first)
 
 
 def alternate(a: Callable[[], float], b: Callable[[], float], runs: int) -> tuple[list[float], list[float]]:
