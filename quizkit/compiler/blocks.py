@@ -57,7 +57,12 @@ class Block:
     level: int = 0  # heading level
 
 
+_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def clean(text: str) -> str:
+    if _ZERO_WIDTH_RE.search(text) is None:  # the usual case; translate() walks every character
+        return text
     return text.translate(_ZERO_WIDTH)
 
 

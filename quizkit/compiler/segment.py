@@ -49,6 +49,8 @@ class Segmenter:
         row = self.con.execute("SELECT value FROM meta WHERE key = 'total'").fetchone()
         self.logtotal = log(int(row[0]))
         self.memo: dict[str, Entry] = {}
+        self.scores: dict[str, float] = {}  # log(freq or 1) - log(total), per fragment
+        self.blocks: dict[str, list[tuple[str, str]]] = {}  # cut of each run of word characters
 
     def _fetch(self, frags: set[str]) -> None:
         memo = self.memo
@@ -83,25 +85,40 @@ class Segmenter:
             length += 1
         return [ends or [k] for k, ends in enumerate(found)]
 
-    def _freq(self, frag: str) -> int | None:
+    def _score(self, frag: str) -> float:
         entry = self.memo.get(frag)
-        return entry[0] if entry is not None else None
+        score = log((entry[0] if entry is not None else None) or 1) - self.logtotal
+        self.scores[frag] = score
+        return score
 
     def _tag(self, word: str) -> str:
         entry = self.memo.get(word)
         tag = entry[1] if entry is not None else None
         return tag if tag is not None else "x"
 
-    def _cut_dag_no_hmm(self, sentence: str) -> Iterator[tuple[str, str]]:
+    def _cut_dag_no_hmm(self, sentence: str) -> list[tuple[str, str]]:
+        done = self.blocks.get(sentence)
+        if done is not None:
+            return done
         dag = self._dag(sentence)
         n = len(sentence)
-        route: dict[int, tuple[float, int]] = {n: (0, 0)}
-        logtotal = self.logtotal
-        freq = self._freq
+        route: list[tuple[float, int]] = [(0, 0)] * (n + 1)
+        scores = self.scores
+        score = self._score
         for idx in range(n - 1, -1, -1):
-            route[idx] = max(
-                (log(freq(sentence[idx : x + 1]) or 1) - logtotal + route[x + 1][0], x) for x in dag[idx]
-            )
+            best: tuple[float, int] | None = None
+            for x in dag[idx]:
+                frag = sentence[idx : x + 1]
+                s = scores.get(frag)
+                if s is None:
+                    s = score(frag)
+                # jieba: max((log(FREQ.get(frag) or 1) - logtotal + route[x + 1][0], x) for x in DAG[idx])
+                cand = (s + route[x + 1][0], x)
+                if best is None or cand > best:
+                    best = cand
+            assert best is not None
+            route[idx] = best
+        out: list[tuple[str, str]] = []
         x = 0
         buf = ""
         while x < n:
@@ -112,12 +129,14 @@ class Segmenter:
                 x = y
             else:
                 if buf:
-                    yield buf, "eng"
+                    out.append((buf, "eng"))
                     buf = ""
-                yield l_word, self._tag(l_word)
+                out.append((l_word, self._tag(l_word)))
                 x = y
         if buf:
-            yield buf, "eng"
+            out.append((buf, "eng"))
+        self.blocks[sentence] = out
+        return out
 
     def cut(self, sentence: str) -> Iterator[tuple[str, str]]:
         """``jieba.posseg.cut(sentence, HMM=False)`` as (word, flag) pairs."""
