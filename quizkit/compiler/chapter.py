@@ -25,6 +25,7 @@ _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^data:", re.IGNORECASE)
 _TAG_BAD_RE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=4096)  # a chapter has a few sections and many cards in each
 def _tags(section: tuple[str, ...], kind: CardKind) -> tuple[str, ...]:
     tags = [_TAG_BAD_RE.sub("_", s.strip()) for s in section if s.strip()]
     tags.append(kind.value)

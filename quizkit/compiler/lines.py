@@ -55,6 +55,8 @@ def strip_prompt(line: str) -> str | None:
 
 def split_comment(line: str) -> tuple[str, str | None]:
     """Split ``code  # comment`` (or ``//``) outside quotes; also ``word<TAB>说明``."""
+    if "#" not in line and "//" not in line and "\t" not in line:
+        return line.rstrip(), None  # what the scan below returns for such a line
     quote = ""
     depth = 0
     prev = " "

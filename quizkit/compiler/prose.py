@@ -246,6 +246,46 @@ def _slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[\s`*“”\"'，,。.：:？?！!（）()]+", "", text)[:limit]
 
 
+_SentenceCards = tuple[
+    str,  # the sentence
+    tuple[str, str, str] | None,  # why card: question, answer, fact key
+    tuple[str, tuple[str, ...]] | None,  # cloze card: front, deleted terms
+]
+
+
+@functools.lru_cache(maxsize=8192)
+def _paragraph_sentences(text: str, spans: tuple[tuple[str, str], ...]) -> tuple[_SentenceCards, ...]:
+    """The why and cloze cards of a paragraph's sentences, independent of its section.
+
+    A pure function of the text and its marked-up spans, so repeated paragraphs
+    (boilerplate, copied notes) are analysed once per process.
+    """
+    out: list[_SentenceCards] = []
+    span_list = list(spans)
+    previous: str | None = None
+    for sentence in sentences(text):
+        if len(sentence) > 260 or is_command(sentence):
+            previous = sentence
+            continue
+        why_card: tuple[str, str, str] | None = None
+        why = _why(sentence, previous)
+        if why is not None:
+            q, a = why
+            claim_terms, _, _ = _terms(q, span_list)
+            key = "|".join(sorted(claim_terms)) or _slug(q.removeprefix("为什么").removeprefix("Why: "))
+            why_card = (q, a, key)
+        cloze_card: tuple[str, tuple[str, ...]] | None = None
+        terms, definitional, strong = _terms(sentence, span_list)
+        if terms and (definitional or strong):
+            front, used = _cloze(sentence, terms)
+            if used:
+                cloze_card = (front, tuple(used))
+        if why_card is not None or cloze_card is not None:
+            out.append((sentence, why_card, cloze_card))
+        previous = sentence
+    return tuple(out)
+
+
 class ProseExtractor:
     def __init__(self, blocks: list[Block], used: set[int], media: dict[tuple[str, ...], list[str]]) -> None:
         self.blocks = blocks
@@ -265,35 +305,24 @@ class ProseExtractor:
             return
         section = block.section
         kind = self._kind(section)
-        spans = [(s.kind, s.text) for s in block.spans]
-        text = block.plain
-        previous: str | None = None
+        spans = tuple((s.kind, s.text) for s in block.spans)
         context = " > ".join(section)
-        for sentence in sentences(text):
-            if len(sentence) > 260 or is_command(sentence):
-                previous = sentence
-                continue
-            why = _why(sentence, previous)
+        for sentence, why, cloze in _paragraph_sentences(block.plain, spans):
             if why is not None:
-                q, a = why
-                claim_terms, _, _ = _terms(q, spans)
-                key = "|".join(sorted(claim_terms)) or _slug(q.removeprefix("为什么").removeprefix("Why: "))
+                q, a, key = why
                 why_fact = ConceptFact(
                     kind, CardStyle.BASIC, q, a, f"concept:why:{key}", block.line, section, extra=sentence
                 )
                 self._add(why_fact)
-            terms, definitional, strong = _terms(sentence, spans)
-            if terms and (definitional or strong):
-                front, used = _cloze(sentence, terms)
-                if used:
-                    fact = f"{kind.value}:cloze:" + "|".join(sorted(used))
-                    self._add(
-                        ConceptFact(
-                            kind, CardStyle.CLOZE, front, context, fact, block.line, section,
-                            extra=sentence, terms=used,
-                        )
+            if cloze is not None:
+                front, used = cloze
+                fact = f"{kind.value}:cloze:" + "|".join(sorted(used))
+                self._add(
+                    ConceptFact(
+                        kind, CardStyle.CLOZE, front, context, fact, block.line, section,
+                        extra=sentence, terms=list(used),
                     )
-            previous = sentence
+                )
 
     def term_item(self, block: Block) -> bool:
         """``- IfNotPresent：默认值，…`` : a term and its definition."""
