@@ -57,6 +57,15 @@ def split_comment(line: str) -> tuple[str, str | None]:
     """Split ``code  # comment`` (or ``//``) outside quotes; also ``word<TAB>说明``."""
     if "#" not in line and "//" not in line and "\t" not in line:
         return line.rstrip(), None  # what the scan below returns for such a line
+    if "'" not in line and '"' not in line and "$(" not in line:
+        # No quotes or $(…): the scan below stops at the first # or // after a blank (or at 0).
+        m = _COMMENT_START_RE.search(line)
+        if m is not None:
+            i = m.start()
+            code = line[:i].rstrip()
+            comment = line[i:].lstrip("#/ \t").strip()
+            return code, comment or None
+        return _split_tab(line)
     quote = ""
     depth = 0
     prev = " "
@@ -77,6 +86,13 @@ def split_comment(line: str) -> tuple[str, str | None]:
                 return code, comment or None
             return "", comment or None
         prev = ch
+    return _split_tab(line)
+
+
+_COMMENT_START_RE = re.compile(r"(?<![^ \t])(?:#|//)")
+
+
+def _split_tab(line: str) -> tuple[str, str | None]:
     if "\t" in line.strip():
         left, _, right = line.strip().partition("\t")
         right = right.strip()
