@@ -103,6 +103,7 @@ def subdeck_id(info: DeckInfo, path: tuple[str, ...]) -> int:
 _BASE91 = (
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 )
+_BASE91_PAIRS = [a + b for a in _BASE91 for b in _BASE91]  # 91**2 = 8281 two-digit strings
 
 
 def note_guid(card_id: str) -> str:
@@ -113,11 +114,12 @@ def note_guid(card_id: str) -> str:
     list building; ``tests/test_export_anki.py`` checks the two agree.
     """
     value = int.from_bytes(hashlib.sha256(("quizkit__" + card_id).encode("utf-8")).digest()[:8], "big")
-    digits = []
-    while value > 0:
-        value, digit = divmod(value, 91)
-        digits.append(_BASE91[digit])
-    return "".join(reversed(digits))
+    pairs = []  # two base-91 digits at a time, least significant first
+    while value >= 8281:
+        value, pair = divmod(value, 8281)
+        pairs.append(_BASE91_PAIRS[pair])
+    head = _BASE91_PAIRS[value].lstrip(_BASE91[0]) if value else ""
+    return head + "".join(reversed(pairs))
 
 
 def _deck_part(text: str) -> str:
@@ -241,11 +243,13 @@ class MediaPacker:
         self.root: Path | None = None
         self.files: dict[Path, str] = {}  # every packed file -> its name in the package
         self._names: set[str] = set()
-        # (chapter file, target) -> resolve()'s answer: cards of one chapter share their images.
-        self._resolved: dict[tuple[str, str], tuple[Path | None, str | None]] = {}
+        # resolve()'s answers per (chapter folder, target): chapters of one folder share their images.
+        self._folders: dict[str, Path] = {}  # chapter file -> its folder
+        self._resolved: dict[tuple[Path, str], tuple[Path | None, str | None]] = {}
 
     def set_deck_dir(self, deck_dir: str | None) -> None:
         self.root = Path(deck_dir).resolve() if deck_dir else None
+        self._folders = {}
         self._resolved = {}
 
     def resolve(self, view: CardView, target: str) -> tuple[Path | None, str | None]:
@@ -253,29 +257,32 @@ class MediaPacker:
         return self.resolve_in(view.spec.source_file, target)
 
     def resolve_in(self, source_file: str, target: str) -> tuple[Path | None, str | None]:
-        """:meth:`resolve` for an image of the chapter ``source_file``, remembered per chapter."""
-        key = (source_file, target)
+        """:meth:`resolve` for an image of the chapter ``source_file``, remembered per chapter folder."""
+        folder = self._folders.get(source_file)
+        if folder is None:
+            chapter = Path(source_file) if source_file else Path("chapter.md")
+            if not chapter.is_absolute() and self.root is not None:
+                chapter = self.root / chapter
+            folder = self._folders[source_file] = chapter.parent
+        key = (folder, target)
         found = self._resolved.get(key)
         if found is None:
-            found = self._resolved[key] = self._resolve(source_file, target)
+            found = self._resolved[key] = self._resolve(folder, target)
         return found
 
-    def _resolve(self, source_file: str, target: str) -> tuple[Path | None, str | None]:
+    def _resolve(self, folder: Path, target: str) -> tuple[Path | None, str | None]:
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", target) or target.startswith("data:"):
             return None, None
         if self.root is None:
             return None, "no deck directory"
-        chapter = Path(source_file) if source_file else Path("chapter.md")
-        if not chapter.is_absolute():
-            chapter = self.root / chapter
         raw = target.split("#")[0].split("?")[0]
         if re.match(r"^[a-zA-Z]:[\\/]", raw) or raw.startswith("\\\\"):
             return None, "outside the deck directory"  # a Windows absolute path
-        candidate = Path(os.path.normpath(chapter.parent / raw.replace("\\", "/")))
+        candidate = Path(os.path.normpath(folder / raw.replace("\\", "/")))
         if not candidate.exists() and "%" in raw:
             from urllib.parse import unquote
 
-            candidate = Path(os.path.normpath(chapter.parent / unquote(raw).replace("\\", "/")))
+            candidate = Path(os.path.normpath(folder / unquote(raw).replace("\\", "/")))
         resolved = candidate.resolve()
         if not resolved.is_relative_to(self.root):
             return None, "outside the deck directory"

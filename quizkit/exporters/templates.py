@@ -14,6 +14,7 @@ wraps one card in a standalone HTML page.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -149,7 +150,9 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def text_html(text: str) -> str:
     """Prose as HTML: escaped first, then `code spans` and line breaks."""
     escaped = html.escape(text.strip().replace("\r\n", "\n"), quote=False)
-    return _CODE_SPAN.sub(r"<code>\1</code>", escaped).replace("\n", "<br>")
+    if "`" in escaped:
+        escaped = _CODE_SPAN.sub(r"<code>\1</code>", escaped)
+    return escaped.replace("\n", "<br>")
 
 
 def command_html(command: str) -> str:
@@ -177,12 +180,17 @@ def _renumber(m: re.Match[str]) -> str:
 
 
 def _source_html(spec: CardSpec) -> str:
-    parts = []
-    if spec.section:
-        parts.append(" › ".join(spec.section))
-    if spec.source_file:
-        parts.append(spec.source if spec.source_line else spec.source_file)
-    return html.escape(" · ".join(parts), quote=False)
+    # Escaping works character by character, so the heading path (shared by a section) is escaped once.
+    section = _section_html(spec.section) if spec.section else ""
+    if not spec.source_file:
+        return section
+    source = html.escape(spec.source if spec.source_line else spec.source_file, quote=False)
+    return f"{section} · {source}" if spec.section else source
+
+
+@functools.lru_cache(maxsize=4096)
+def _section_html(section: tuple[str, ...]) -> str:
+    return html.escape(" › ".join(section), quote=False)
 
 
 def note_type_key(spec: CardSpec) -> str:
