@@ -160,7 +160,8 @@ def parse_blocks(text: str, source_file: str) -> list[Block]:
             item_has_para.pop()
         elif t == "inline" and table is None:
             plain, spans = _render_inline(tok)
-            images = [(alt, tgt.strip()) for alt, tgt in _IMAGE_RE.findall(tok.content)]
+            found = _IMAGE_RE.findall(tok.content) if "![" in tok.content else ()
+            images = [(alt, tgt.strip()) for alt, tgt in found]
             if item_stack and not item_has_para[-1]:
                 item_has_para[-1] = True
                 b = blocks[item_stack[-1]]
@@ -205,7 +206,6 @@ def parse_blocks(text: str, source_file: str) -> list[Block]:
             if table is not None:
                 table.row_lines.append(line)
         elif t == "inline" and table is not None and row is not None:
-            plain, _ = _render_inline(tok)
             row.append(" ".join(clean(tok.content).split()))
         elif t == "tr_close" and table is not None and row is not None:
             table.rows.append(row)

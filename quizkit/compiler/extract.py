@@ -216,7 +216,7 @@ class Extractor:
                 pending.append(comment)
                 alias_open = False
                 continue
-            if OPTION_HEADER_RE.match(stripped) and stripped.startswith("<"):
+            if stripped.startswith("<") and OPTION_HEADER_RE.match(stripped):
                 option_owner = base_command(current.command) if current else self._owner(section)
                 continue
             if stripped.startswith("-"):

@@ -186,9 +186,14 @@ def split_command_tokens(command: str) -> list[str]:
     return tokenize(command)
 
 
+_SEE_TAIL_RE = re.compile(r"(?:参考|see|参见)\s*[:：]\s*$", re.IGNORECASE)
+_NUMBERING_RE = re.compile(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[、.．)）]\s*")
+
+
 def clean_description(text: str) -> str:
-    text = URL_RE.sub("", text)
-    text = re.sub(r"(?:参考|see|参见)\s*[:：]\s*$", "", text.strip(), flags=re.IGNORECASE)
-    text = re.sub(r"^\s*(?:\d+|[一二三四五六七八九十]+)\s*[、.．)）]\s*", "", text)
+    if "://" in text:
+        text = URL_RE.sub("", text)
+    text = _SEE_TAIL_RE.sub("", text.strip())
+    text = _NUMBERING_RE.sub("", text)
     text = " ".join(text.split())
     return text.strip(" \t:：,，;；")
