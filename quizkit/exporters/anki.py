@@ -370,9 +370,25 @@ def _deck_infos(bank: Bank, deck: str | None) -> list[DeckInfo]:
     return bank.list_deck_infos()
 
 
-_KINDS = {k.value: k for k in CardKind}
-_STYLES = {s.value: s for s in CardStyle}
-_JSON_CACHE_MAX = 20_000  # distinct JSON texts remembered (section and tag lists repeat per section)
+class _Decoded(dict[str, Any]):
+    """JSON text -> its decoded value, each distinct text decoded once (``d[text]``, C-speed on a hit)."""
+
+    def __init__(self, decode: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.decode = decode
+
+    def __missing__(self, text: str) -> Any:
+        if len(self) >= _JSON_CACHE_MAX:
+            self.clear()
+        value = self[text] = self.decode(text)
+        return value
+
+
+_JSON_CACHE_MAX = 20_000  # distinct texts remembered (section and tag lists repeat per section)
+
+
+def _choices(text: str) -> tuple[Choice, ...]:
+    return tuple(Choice(text=t, correct=bool(ok)) for t, ok in json.loads(text))
 
 
 def _iter_deck_cards(
@@ -401,16 +417,10 @@ def _iter_deck_cards(
         cols += [s.learner, s.due, s.interval, s.ef, s.repetitions, s.lapses, s.suspended, s.leech,
                  s.last_review, s.stability, s.difficulty]
         source = cards.outerjoin(card_states, sa.and_(s.card_id == c.id, s.learner == bank.learner))
-    lists: dict[str, tuple[str, ...]] = {}
-    choice_lists: dict[str, tuple[Choice, ...]] = {}
-
-    def as_tuple(text: str) -> tuple[str, ...]:
-        got = lists.get(text)
-        if got is None:
-            if len(lists) >= _JSON_CACHE_MAX:
-                lists.clear()
-            got = lists[text] = tuple(json.loads(text))
-        return got
+    lists = _Decoded(lambda text: tuple(json.loads(text)))
+    choice_lists = _Decoded(_choices)
+    kinds = _Decoded(CardKind)  # unknown values raise as in Bank.iter_cards
+    styles = _Decoded(CardStyle)
 
     with bank.engine.connect() as conn:
         deck_row = conn.execute(sa.select(decks.c.id).where(decks.c.key == info.key)).first()
@@ -425,46 +435,39 @@ def _iter_deck_cards(
         # The export may stop early (a card without a single Anki card): close the cursor then too.
         with conn.execution_options(yield_per=1000).execute(q) as result:
             for row in result:
-                choices_text = row[13]
-                choices = choice_lists.get(choices_text)
-                if choices is None:
-                    if len(choice_lists) >= _JSON_CACHE_MAX:
-                        choice_lists.clear()
-                    choices = choice_lists[choices_text] = tuple(
-                        Choice(text=t, correct=bool(ok)) for t, ok in json.loads(choices_text)
-                    )
-                kind, style = row[1], row[2]
+                (card_id, kind, style, front, back, fact, section, source_file, source_line, tags, media,
+                 hint, aliases, choices, extra, *st) = row
                 spec = CardSpec(
-                    kind=_KINDS.get(kind) or CardKind(kind),
-                    style=_STYLES.get(style) or CardStyle(style),
-                    front=row[3],
-                    back=row[4],
-                    fact=row[5],
-                    section=as_tuple(row[6]),
-                    source_file=row[7],
-                    source_line=row[8],
-                    tags=as_tuple(row[9]),
-                    media=as_tuple(row[10]),
-                    hint=row[11],
-                    aliases=as_tuple(row[12]),
-                    choices=choices,
-                    extra=row[14],
+                    kind=kinds[kind],
+                    style=styles[style],
+                    front=front,
+                    back=back,
+                    fact=fact,
+                    section=lists[section],
+                    source_file=source_file,
+                    source_line=source_line,
+                    tags=lists[tags],
+                    media=lists[media],
+                    hint=hint,
+                    aliases=lists[aliases],
+                    choices=choice_lists[choices],
+                    extra=extra,
                 )
                 state = None
                 if with_states:
-                    state = CardState() if row[15] is None else CardState(
-                        due=row[16],
-                        interval=row[17],
-                        ef=row[18],
-                        repetitions=row[19],
-                        lapses=row[20],
-                        suspended=bool(row[21]),
-                        leech=bool(row[22]),
-                        last_review=row[23],
-                        stability=row[24],
-                        difficulty=row[25],
+                    state = CardState() if st[0] is None else CardState(
+                        due=st[1],
+                        interval=st[2],
+                        ef=st[3],
+                        repetitions=st[4],
+                        lapses=st[5],
+                        suspended=bool(st[6]),
+                        leech=bool(st[7]),
+                        last_review=st[8],
+                        stability=st[9],
+                        difficulty=st[10],
                     )
-                yield row[0], spec, state
+                yield card_id, spec, state
 
 
 def export_apkg(
