@@ -154,6 +154,26 @@ def _concept_cards(
         )
 
 
+# While compile_path runs: (folder, target) -> resolved path or None.  Chapters of one
+# folder share their images; a compile sees the file system once per image.
+_MEDIA_SEEN: dict[tuple[Path, str], str | None] | None = None
+
+
+def _resolve_media(base_dir: Path, target: str) -> str | None:
+    key = (base_dir, target)
+    if _MEDIA_SEEN is not None and key in _MEDIA_SEEN:
+        return _MEDIA_SEEN[key]
+    candidate = base_dir / unquote(target)
+    try:
+        exists = candidate.is_file()
+    except (OSError, ValueError):
+        exists = False
+    path = str(candidate.resolve()) if exists else None
+    if _MEDIA_SEEN is not None:
+        _MEDIA_SEEN[key] = path
+    return path
+
+
 def _media(
     blocks: list[Block], source_file: str, base_dir: Path
 ) -> tuple[list[MediaRef], list[Warning_], dict[tuple[str, ...], list[str]]]:
@@ -164,12 +184,7 @@ def _media(
         for _alt, target in block.images:
             if not target or _REMOTE_RE.match(target):
                 continue
-            candidate = base_dir / unquote(target)
-            try:
-                exists = candidate.is_file()
-            except (OSError, ValueError):
-                exists = False
-            path = str(candidate.resolve()) if exists else None
+            path = _resolve_media(base_dir, target)
             refs.append(MediaRef(block.section, source_file, block.line, target, path))
             by_section.setdefault(block.section, []).append(target)
             if path is None:
@@ -242,8 +257,13 @@ def compile_path(path: Path) -> list[ChapterResult]:
     )
     if not files:
         raise InputError("no Markdown chapters (*.md, *.markdown) in directory", file=str(path))
-    with paused_gc():
-        return [compile_file(p) for p in files]
+    global _MEDIA_SEEN
+    _MEDIA_SEEN = {}
+    try:
+        with paused_gc():
+            return [compile_file(p) for p in files]
+    finally:
+        _MEDIA_SEEN = None
 
 
 @contextlib.contextmanager
