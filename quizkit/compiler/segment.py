@@ -45,7 +45,7 @@ class Segmenter:
     """The no-HMM part-of-speech cut over a dictionary SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        self.con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self.con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         row = self.con.execute("SELECT value FROM meta WHERE key = 'total'").fetchone()
         self.logtotal = log(int(row[0]))
         self.memo: dict[str, Entry] = {}
