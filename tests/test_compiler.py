@@ -470,3 +470,12 @@ def test_command_tokenize_fast_path_matches_shlex() -> None:
         except ValueError:
             expected = line.split()
         assert tokenize(line) == expected, line
+
+
+def test_segmenter_falls_back_to_jieba(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quizkit.compiler import segment
+
+    monkeypatch.setattr(segment, "_CUT", None)
+    monkeypatch.setattr(segment, "dictionary_file", lambda: None)
+    pairs = segment.posseg_cut("容器是一种轻量级的虚拟化技术")
+    assert ("容器", "n") in pairs and ("是", "v") in pairs
