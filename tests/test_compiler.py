@@ -421,10 +421,9 @@ def test_authored_quizkit_blocks_are_not_commands() -> None:
     assert compile_text(text, source_file="c.md").cards == []
 
 
-def test_segmenter_cuts_like_jieba(tmp_path: Path) -> None:
-    """quizkit.compiler.segment (SQLite dictionary) returns jieba's own no-HMM posseg cut."""
+def test_segmenter_is_jiebas_cut_memoised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segmentation is jieba's own no-HMM posseg cut, computed once per sentence."""
     import logging
-    import random
 
     import jieba  # type: ignore[import-untyped]
     import jieba.posseg  # type: ignore[import-untyped]
@@ -432,27 +431,16 @@ def test_segmenter_cuts_like_jieba(tmp_path: Path) -> None:
     from quizkit.compiler import segment
 
     jieba.setLogLevel(logging.WARNING)
-    path = tmp_path / "dict.sqlite3"
-    segment.build(path)
-    seg = segment.Segmenter(path)
-    fixtures = Path(__file__).parent / "fixtures"
-    lines = [
-        line
-        for f in sorted(fixtures.rglob("*.md"))
-        for line in f.read_text(encoding="utf-8").split("\n")
-        if line.strip()
-    ]
-    lines += [
-        "容器是一种轻量级的虚拟化技术。",
-        "Docker daemon 是 dockr42 的后台进程，3个容器共享 2c2g 的 VM。",
-        "卡拉OK和T恤\r\n以及 A股 3.14%  ＡＢＣ　全角",
-        "",
-    ]
-    rng = random.Random(7)
-    lines += ["".join(rng.sample(line, len(line))) for line in rng.choices(lines, k=300)]
-    for line in lines:
-        expected = [(p.word, p.flag) for p in jieba.posseg.cut(line, HMM=False)]
-        assert list(seg.cut(line)) == expected, line
+    sentence = "Docker daemon 是 dockr42 的后台进程，3个容器共享 2c2g 的 VM。"
+    expected = [(p.word, p.flag) for p in jieba.posseg.cut(sentence, HMM=False)]
+    calls: list[str] = []
+    segment._cut_cached.cache_clear()
+    real = segment._jieba_cut()
+    monkeypatch.setattr(segment, "_CUT", lambda s: calls.append(s) or real(s))
+    assert segment.posseg_cut(sentence) == expected
+    assert segment.posseg_cut(sentence) == expected
+    assert calls == [sentence]
+    segment._cut_cached.cache_clear()
 
 
 def test_command_tokenize_fast_path_matches_shlex() -> None:
@@ -470,12 +458,3 @@ def test_command_tokenize_fast_path_matches_shlex() -> None:
         except ValueError:
             expected = line.split()
         assert tokenize(line) == expected, line
-
-
-def test_segmenter_falls_back_to_jieba(monkeypatch: pytest.MonkeyPatch) -> None:
-    from quizkit.compiler import segment
-
-    monkeypatch.setattr(segment, "_CUT", None)
-    monkeypatch.setattr(segment, "dictionary_file", lambda: None)
-    pairs = segment.posseg_cut("容器是一种轻量级的虚拟化技术")
-    assert ("容器", "n") in pairs and ("是", "v") in pairs

@@ -6,10 +6,9 @@ subject (and key object) of ``X是…`` / ``X is …``.  Question/answer cards c
 from "why" sentences (这是因为, 因为…所以, 这样才能, because) and from the
 paragraphs of a comparison section (``容器与虚拟机的区别``).
 
-Chinese segmentation is jieba's (no-HMM part-of-speech cut), run by
-:mod:`quizkit.compiler.segment` on an SQLite copy of jieba's dictionary that is
-read lazily; jieba itself is imported only to build that copy (once per
-machine) or when it cannot be used.
+Chinese segmentation is jieba's no-HMM part-of-speech cut
+(:mod:`quizkit.compiler.segment`, memoised), run only on sentences that can
+define something.
 """
 
 from __future__ import annotations
