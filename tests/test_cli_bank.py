@@ -241,3 +241,17 @@ def _mkdir(path: Path) -> Path:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_many_warnings_are_summarised(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(25):
+        (folder / f"c{i:02d}.md").write_text(
+            f"# C{i}\n\n![pic](missing{i}.png)\n\n```bash\ndocker ps # 列出容器 {i}\n```\n", encoding="utf-8"
+        )
+    code, _, err = run("compile", str(folder), "--deck", "Many")
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 21
+    assert lines[-1] == "… and 5 more warning(s); 'quizkit lint' lists them all"

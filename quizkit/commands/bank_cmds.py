@@ -23,6 +23,8 @@ from quizkit.commands._common import (
 )
 from quizkit.model import CardKind
 
+MAX_WARNINGS = 20  # per deck: a folder of chapters with the same missing image would flood the terminal
+
 
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
@@ -51,8 +53,11 @@ def _compile_into_bank(
     compiled = collect(paths, deck=deck)  # compile everything before opening the bank
     for c in compiled:
         if list_warnings:
-            for w in c.warnings:
+            for w in c.warnings[:MAX_WARNINGS]:
                 err().print(escape(str(w)))
+            if len(c.warnings) > MAX_WARNINGS:
+                more = len(c.warnings) - MAX_WARNINGS
+                err().print(f"… and {more} more warning(s); 'quizkit lint' lists them all")
         elif c.warnings:
             # Shipped decks: the author knows; a learner only needs to know where to look.
             source = c.info.source_dir or c.info.name
