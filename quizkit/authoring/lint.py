@@ -22,10 +22,10 @@ from quizkit.authoring.deckdir import (
     read_deck,
 )
 from quizkit.authoring.problems import Problem, problem, sort_problems
+from quizkit.compiler import chapter_files
 from quizkit.errors import InputError, QuizkitError
 from quizkit.model import CardKind, ChapterResult
 
-MARKDOWN_SUFFIXES = (".md", ".markdown")
 _SHELL_INFOS = frozenset(["", "bash", "sh", "shell", "console", "zsh", "terminal", "shell-session", "fish"])
 
 # Long options (without "--") of the commands chapters teach most, from their own --help.
@@ -72,13 +72,7 @@ def lint_path(path: Path) -> list[Problem]:
     if is_deck_dir(path):
         return lint_deck(path)
     if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.suffix.lower() in MARKDOWN_SUFFIXES
-            and p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
+        files = chapter_files(path)
         if not files:
             raise InputError("no deck.toml and no Markdown chapters (*.md) in this folder", file=str(path))
         problems: list[Problem] = []

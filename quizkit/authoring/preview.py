@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quizkit.authoring.deckdir import compile_chapter, compile_deck, is_deck_dir, load_deck
+from quizkit.compiler import chapter_files
 from quizkit.errors import DeckError, InputError
 from quizkit.model import CardSpec, Warning_, card_key, deck_key_from_name
-
-MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
 @dataclass
@@ -62,13 +61,7 @@ def load_preview(path: Path) -> Preview:
     if not path.exists():
         raise InputError("no such file or directory", file=str(path))
     if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.suffix.lower() in MARKDOWN_SUFFIXES
-            and p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
+        files = chapter_files(path)
         if not files:
             raise InputError("no deck.toml and no Markdown chapters (*.md) in this folder", file=str(path))
         name = path.resolve().name

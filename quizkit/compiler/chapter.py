@@ -242,19 +242,24 @@ def compile_file(path: Path, *, display_path: str | None = None) -> ChapterResul
     return compile_text(_decode(data, display), source_file=display, base_dir=path.parent)
 
 
+def chapter_files(folder: Path) -> list[Path]:
+    """Every ``*.md`` / ``*.markdown`` file under ``folder``, sorted; hidden folders are skipped."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in MARKDOWN_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
 def compile_path(path: Path) -> list[ChapterResult]:
     """A chapter file, or every ``*.md`` / ``*.markdown`` under a directory (sorted)."""
     if not path.exists():
         raise InputError("no such file or directory", file=str(path))
     if not path.is_dir():
         return [compile_file(path)]
-    files = sorted(
-        p
-        for p in path.rglob("*")
-        if p.suffix.lower() in MARKDOWN_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
+    files = chapter_files(path)
     if not files:
         raise InputError("no Markdown chapters (*.md, *.markdown) in directory", file=str(path))
     global _MEDIA_SEEN
