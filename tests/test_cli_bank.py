@@ -255,3 +255,20 @@ def test_many_warnings_are_summarised(tmp_path: Path) -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 21
     assert lines[-1] == "… and 5 more warning(s); 'quizkit lint' lists them all"
+
+
+def test_export_lists_at_most_twenty_missing_images(tmp_path: Path) -> None:
+    chapter = tmp_path / "pics.md"
+    chapter.write_text(
+        "# Pics\n\n"
+        + "".join(
+            f"## S{i}\n\n![p](missing{i}.png)\n\n容器是一种轻量级的虚拟化技术{i}。\n\n" for i in range(25)
+        ),
+        encoding="utf-8",
+    )
+    assert run("compile", str(chapter), "--deck", "Pics")[0] == 0
+    code, out, err = run("export", "Pics", "-o", str(tmp_path / "p.apkg"))
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    assert lines[0] == "Warning: 25 image(s) not found, not packed:"
+    assert len(lines) == 22 and lines[-1] == "  … and 5 more (--json lists them all)"

@@ -133,6 +133,7 @@ def test_due_new_and_daily_counts(bank: Bank) -> None:
     assert bank.studied_today(DAY) == (3, 0)
     bank.set_suspended(ids[0], True, now=NOW, study_day=DAY)
     assert [v.id for v in bank.due_cards(DAY)] == [ids[1]]
+    assert bank.count_cards() == bank.count_cards("Kubernetes") == 5
     summary = bank.deck_summaries(DAY)[0]
     assert (summary.cards, summary.new, summary.due, summary.suspended) == (5, 2, 1, 1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -74,11 +74,9 @@ def export(
     if output.suffix.lower() != ".apkg":
         raise click.UsageError(f"the output file must end in .apkg (Anki imports only those): {output}")
     with open_bank(db, learner) as bank:
-        summaries = {s.name: s.cards for s in bank.deck_summaries(now().date())}
-        infos = [bank.get_deck(deck)] if deck is not None else bank.list_deck_infos()
-        total = sum(summaries.get(i.name, 0) for i in infos)
+        total = bank.count_cards(deck)
         if total == 0:
-            what = f"deck {infos[0].name!r} has" if deck is not None else "the bank has"
+            what = f"deck {bank.get_deck(deck).name!r} has" if deck is not None else "the bank has"
             raise click.ClickException(f"{what} no cards to export (run 'quizkit compile' first)")
         moment = now()
 
@@ -99,15 +97,23 @@ def export(
     problems = result.missing_media + result.refused_media
     if result.missing_media:
         err().print(f"Warning: {len(result.missing_media)} image(s) not found, not packed:")
-        for p in result.missing_media:
-            err().print(f"  {escape(str(p))}", soft_wrap=True)
+        _list(result.missing_media)
     if result.refused_media:
         err().print(f"Warning: {len(result.refused_media)} image(s) outside the deck directory, refused:")
-        for p in result.refused_media:
-            err().print(f"  {escape(str(p))}", soft_wrap=True)
+        _list(result.refused_media)
     if json_:
         print_json(result.to_json())
         return
     extra = f", {result.scheduled_cards} with progress, {result.reviews} reviews" if with_scheduling else ""
     media = f", {len(result.media)} image(s)" if result.media or problems else ""
     out().print(f"Wrote {escape(str(output))}: {result.cards} cards{extra}{media}.", soft_wrap=True)
+
+
+MAX_LISTED = 20  # a big deck can miss thousands of images; --json has them all
+
+
+def _list(items: list[Any]) -> None:
+    for p in items[:MAX_LISTED]:
+        err().print(f"  {escape(str(p))}", soft_wrap=True)
+    if len(items) > MAX_LISTED:
+        err().print(f"  … and {len(items) - MAX_LISTED} more (--json lists them all)")

@@ -539,6 +539,14 @@ class Bank:
                         continue
                     yield view
 
+    def count_cards(self, deck: str | None = None) -> int:
+        """Active (not retired) cards, in one deck or in the whole bank."""
+        q = sa.select(sa.func.count()).select_from(cards).where(cards.c.retired_at.is_(None))
+        with self.engine.connect() as conn:
+            if deck is not None:
+                q = q.where(cards.c.deck_id == self._deck_row(conn, deck).id)
+            return int(conn.execute(q).scalar_one())
+
     def get_card(self, card_id: str) -> CardView:
         """A card by id or unique id prefix (retired cards included)."""
         ident = card_id.strip().lower()
