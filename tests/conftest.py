@@ -6,7 +6,7 @@ import os
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +72,19 @@ def bank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "param.sqlite3")
     return str(request.getfixturevalue("pg_url"))
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> Callable[[str], None]:
+    """Record a measured figure (recall, reviews/s, peak RSS): shown at the end of every run."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("quizkit figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

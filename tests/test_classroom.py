@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -162,7 +163,9 @@ def test_copy_merges_newer_state_into_existing_bank(tmp_path) -> None:
     b.close()
 
 
-def test_fifty_learners_review_concurrently_on_postgresql(pg_url: str) -> None:
+def test_fifty_learners_review_concurrently_on_postgresql(
+    pg_url: str, figures: Callable[[str], None]
+) -> None:
     """Load test: 50 learners at once, every review recorded exactly once, no deadlock."""
     setup = open_bank(pg_url, learner="teacher")
     specs = _specs(20)
@@ -212,7 +215,9 @@ def test_fifty_learners_review_concurrently_on_postgresql(pg_url: str) -> None:
         ).scalar_one()
         states = conn.exec_driver_sql("select count(*) from card_states").scalar_one()
     engine.dispose()
-    print(f"\n50 learners: {total} reviews in {elapsed:.2f} s = {total / elapsed:.0f} reviews/s")
+    figures(
+        f"PostgreSQL load: 50 learners, {total} reviews in {elapsed:.2f} s = {total / elapsed:.0f} reviews/s"
+    )
     assert logged == total == states
     assert dupes == 0
     assert total == 50 * len(ids)

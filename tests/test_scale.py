@@ -8,6 +8,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def _run(db: Path, tmp_path: Path, *args: str, stdin: str = "") -> tuple[int, in
     ids=lambda v: " ".join(v) if isinstance(v, tuple) else None,
 )
 def test_every_command_works_on_a_big_bank_in_bounded_memory(
-    big_bank: Path, tmp_path: Path, args: tuple[str, ...], stdin: str
+    big_bank: Path, tmp_path: Path, args: tuple[str, ...], stdin: str, figures: Callable[[str], None]
 ) -> None:
     if "{first}" in args:
         con = sqlite3.connect(big_bank)
@@ -157,7 +158,7 @@ def test_every_command_works_on_a_big_bank_in_bounded_memory(
         args = tuple(first if a == "{first}" else a for a in args)
     args = tuple(a.replace("{tmp}", str(tmp_path)) for a in args)
     code, rss, out = _run(big_bank, tmp_path, *args, stdin=stdin)
-    print(f"\nquizkit {' '.join(args)}: peak RSS {rss / 1024:.0f} MB")
+    figures(f"100k cards / 1M reviews: quizkit {' '.join(args[:2])}: peak RSS {rss / 1024:.0f} MB")
     assert code == 0, out[-2000:]
     assert rss < RSS_LIMIT_KB, f"peak RSS {rss / 1024:.0f} MB"
     if "--json" in args:
