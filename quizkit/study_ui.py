@@ -21,7 +21,7 @@ from quizkit.clock import study_day
 from quizkit.commands._common import escape
 from quizkit.model import CardKind, CardStyle, CardView
 from quizkit.schedulers import Policy
-from quizkit.session import Session, Summary, review_once
+from quizkit.session import Outcome, Session, Summary, review_once
 from quizkit.storage.bank import Bank
 
 KEYS_HELP = "[dim]Enter accepts · 0-5 or a/h/g/e (again/hard/good/easy) · u undo · s suspend · q quit[/]"
@@ -247,6 +247,30 @@ class _Siblings:
         return self.cache[deck]
 
 
+def commit_outcome(
+    bank: Bank,
+    outcome: Outcome,
+    *,
+    moment: datetime,
+    day: date,
+    answer: str | None = None,
+    duration_ms: int | None = None,
+) -> int:
+    """Commit one answer's outcome (new state and its log row, one transaction)."""
+    return bank.record_review(
+        outcome.card_id,
+        before=outcome.before,
+        after=outcome.after,
+        grade=outcome.grade,
+        kind=outcome.kind,
+        reviewed_at=moment,
+        study_day=day,
+        answer=answer,
+        duration_ms=duration_ms,
+        scheduler=outcome.scheduler,
+    )
+
+
 def run_study(
     bank: Bank,
     session: Session,
@@ -289,17 +313,8 @@ def run_study(
             continue
         assert isinstance(answer, Answer)
         outcome = session.answer(answer.grade, today=day, now=moment)
-        bank.record_review(
-            outcome.card_id,
-            before=outcome.before,
-            after=outcome.after,
-            grade=outcome.grade,
-            kind=outcome.kind,
-            reviewed_at=moment,
-            study_day=day,
-            answer=answer.text,
-            duration_ms=answer.duration_ms,
-            scheduler=outcome.scheduler,
+        commit_outcome(
+            bank, outcome, moment=moment, day=day, answer=answer.text, duration_ms=answer.duration_ms
         )
         if outcome.kind != "drill":
             note = f"Next review in {outcome.after.interval} day{'s' if outcome.after.interval != 1 else ''}"
@@ -361,17 +376,8 @@ def run_quiz(
                 suspend_leeches=options.suspend_leeches,
                 policy=options.policies.get(current.deck),
             )
-            bank.record_review(
-                card.id,
-                before=outcome.before,
-                after=outcome.after,
-                grade=outcome.grade,
-                kind=outcome.kind,
-                reviewed_at=moment,
-                study_day=day,
-                answer=answer.text,
-                duration_ms=answer.duration_ms,
-                scheduler=outcome.scheduler,
+            commit_outcome(
+                bank, outcome, moment=moment, day=day, answer=answer.text, duration_ms=answer.duration_ms
             )
             graded_today.add(card.id)
     pct = round(100 * correct / len(cards)) if cards else 0

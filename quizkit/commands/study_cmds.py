@@ -80,9 +80,7 @@ def _leech_settings(settings: dict[str, object]) -> tuple[int, bool]:
     return threshold, action == "suspend"
 
 
-def _policies(
-    bank: Bank, deck: str | None, leech_threshold: int, suspend_leeches: bool
-) -> dict[str, Policy]:
+def _policies(bank: Bank, deck: str | None, leech_threshold: int, suspend_leeches: bool) -> dict[str, Policy]:
     """Deck name -> scheduling policy (the deck's scheduler, the session's leech settings)."""
     from quizkit.schedulers import policy_from_settings
 
@@ -302,6 +300,7 @@ def review(
     from quizkit import sm2
     from quizkit.schedulers import policy_from_settings
     from quizkit.session import review_once
+    from quizkit.study_ui import commit_outcome
 
     value = sm2.parse_grade(grade)
     with open_bank(db, learner) as bank:
@@ -319,17 +318,7 @@ def review(
             graded_today=card.id in bank.day_grades(day),
             policy=policy,
         )
-        bank.record_review(
-            card.id,
-            before=outcome.before,
-            after=outcome.after,
-            grade=value,
-            kind=outcome.kind,
-            reviewed_at=moment,
-            study_day=day,
-            answer=answer,
-            scheduler=outcome.scheduler,
-        )
+        commit_outcome(bank, outcome, moment=moment, day=day, answer=answer)
     state = outcome.after
     if json_:
         print_json({"id": card.id, "grade": value, "kind": outcome.kind, "state": state.to_json(day)})
