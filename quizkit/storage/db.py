@@ -173,23 +173,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def backup_file(path: Path, *, reason: str = "backup") -> Path:
     """Copy a SQLite bank next to itself (consistent even while in WAL mode)."""
-    import sqlite3
-
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     dest = path.with_name(f"{path.name}.{reason}-{stamp}.bak")
     n = 1
     while dest.exists():
         n += 1
         dest = path.with_name(f"{path.name}.{reason}-{stamp}-{n}.bak")
-    src = sqlite3.connect(str(path))
-    try:
-        dst = sqlite3.connect(str(dest))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    _sqlite_copy(path, dest)
     return dest
 
 
@@ -201,19 +191,24 @@ def backup_to(engine: Engine, output: Path | None) -> Path:
     path = Path(database or "")
     if output is None:
         return backup_file(path)
-    import sqlite3
-
     if output.exists():
         raise DatabaseError(f"{output}: already exists; not overwritten")
+    _sqlite_copy(path, output)
+    return output
+
+
+def _sqlite_copy(path: Path, dest: Path) -> None:
+    """SQLite's online backup of ``path`` into ``dest`` (safe while others read and write)."""
+    import sqlite3
+
     src = sqlite3.connect(str(path))
     try:
-        dst = sqlite3.connect(str(output))
+        dst = sqlite3.connect(str(dest))
         try:
             src.backup(dst)
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        raise DatabaseError(f"{output}: cannot write backup: {exc}") from None
+        raise DatabaseError(f"{dest}: cannot write backup: {exc}") from None
     finally:
         src.close()
-    return output
