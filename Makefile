@@ -17,6 +17,7 @@ study: $(STAMP)
 	$(BIN)/quizkit study
 
 test: $(STAMP)
+	scripts/ensure-test-tools
 	$(BIN)/ruff check quizkit tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
