@@ -487,3 +487,29 @@ def test_plain_tables_align_wide_characters() -> None:
     grid.add("Docker", "12")
     lines = _plain_grid(grid)
     assert lines == [" Deck    Total", " 容器    3", " Docker  12"]
+
+
+def test_heatmap_caption_counts_in_the_singular(tmp_path: Path) -> None:
+    from quizkit.model import CardKind, CardSpec, CardState, CardStyle, DeckInfo
+    from quizkit.storage.bank import open_bank
+
+    db = tmp_path / "one.sqlite3"
+    spec = CardSpec(kind=CardKind.CONCEPT, style=CardStyle.BASIC, front="Q", back="A", fact="c:1")
+    moment = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    with open_bank(str(db), learner="tester") as bank:
+        bank.sync_deck(DeckInfo(key="d", name="D"), [spec], now=moment)
+        after = CardState(due=date(2026, 11, 28), interval=1, ef=2600, repetitions=1, last_review=moment)
+        bank.record_review(
+            spec.key("d"),
+            before=CardState(),
+            after=after,
+            grade=5,
+            kind="new",
+            reviewed_at=moment,
+            study_day=date(2026, 11, 27),
+        )
+    result = CliRunner().invoke(
+        cli, ["stats", "--db", str(db)], env={"QUIZKIT_NOW": "2026-11-27T12:00:00+00:00"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 answer on 1 day\n" in result.stdout

@@ -237,7 +237,7 @@ def _heatmap(report: StatsReport, look: Look) -> Iterator[Block]:
     counts = report.counts()
     total, active = sum(counts.values()), len(counts)
     yield _title(f"Reviews, last {report.days} days")
-    yield line(f"{total} answers on {active} days")
+    yield line(f"{total} answer{'' if total == 1 else 's'} on {active} day{'' if active == 1 else 's'}")
     label_width = 4
     grid = heatmap_grid(counts, report.start, report.today, max_weeks=max(1, look.width - label_width))
     months = [" "] * len(grid.mondays)
