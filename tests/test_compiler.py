@@ -196,7 +196,8 @@ def test_cloze_of_definition_terms() -> None:
     cloze = [c for c in r.cards if c.style == CardStyle.CLOZE]
     assert len(cloze) == 1
     assert cloze[0].front.startswith("{{c1::反向代理}}是指")
-    assert cloze[0].extra == "反向代理是指以代理服务器来接受连接请求。"
+    assert cloze[0].back == "反向代理是指以代理服务器来接受连接请求。"  # revealed sentence
+    assert cloze[0].extra == ""
     assert cloze[0].kind == CardKind.CONCEPT and cloze[0].tags == ("网络", "concept")
 
 

@@ -134,11 +134,11 @@ def test_cloze_shape(seed: ChapterResult) -> None:
     assert cloze
     for c in cloze:
         assert "{{c1::" in c.front
-        assert c.extra and "{{" not in c.extra
+        assert c.back and "{{" not in c.back  # the back is the revealed sentence
         plain = c.front
         for n in range(1, 5):
             plain = plain.replace(f"{{{{c{n}::", "")
-        assert plain.replace("}}", "") == c.extra
+        assert plain.replace("}}", "") == c.back
     config = next(c for c in cloze if c.section[-1] == "配置")
     assert config.front == "最低要求是 {{c1::2c2g}}，推荐 {{c2::4g}}，硬盘容量 {{c3::40G}} 以上。"
 

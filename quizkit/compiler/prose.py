@@ -305,7 +305,6 @@ class ProseExtractor:
         section = block.section
         kind = self._kind(section)
         spans = tuple((s.kind, s.text) for s in block.spans)
-        context = " > ".join(section)
         for sentence, why, cloze in _paragraph_sentences(block.plain, spans):
             if why is not None:
                 q, a, key = why
@@ -317,9 +316,9 @@ class ProseExtractor:
                 front, used = cloze
                 fact = f"{kind.value}:cloze:" + "|".join(sorted(used))
                 self._add(
+                    # The back is the whole sentence: what the learner sees revealed.
                     ConceptFact(
-                        kind, CardStyle.CLOZE, front, context, fact, block.line, section,
-                        extra=sentence, terms=list(used),
+                        kind, CardStyle.CLOZE, front, sentence, fact, block.line, section, terms=list(used),
                     )
                 )
 

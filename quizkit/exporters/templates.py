@@ -213,8 +213,9 @@ def note_fields(spec: CardSpec, media_names: Sequence[str] = ()) -> tuple[NoteTy
     key = note_type_key(spec)
     front = spec.front if spec.front.strip() else spec.fact
     extra = [spec.extra] if spec.extra.strip() else []
-    if key == "cloze" and spec.back.strip() and spec.back.strip() != " > ".join(spec.section):
-        # A cloze has no answer field: a back that is not just the heading path is shown as context.
+    revealed = CLOZE_RE.sub(lambda m: m.group(2), spec.front).strip()
+    if key == "cloze" and spec.back.strip() not in ("", revealed, " > ".join(spec.section)):
+        # A cloze has no answer field: a back that says more than the revealed text is shown as context.
         extra.insert(0, spec.back)
     tail = [
         text_html(spec.hint) if spec.hint else "",
