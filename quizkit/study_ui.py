@@ -63,6 +63,10 @@ def _control(text: str, allow: tuple[str, ...]) -> str | None:
     return None
 
 
+def _mark(graded: grading.Graded) -> str:
+    return "[green]✓[/]" if graded.grade >= 3 else "[red]✗[/]"
+
+
 def _show_diff(screen: Screen, graded: grading.Graded) -> None:
     if not graded.diff or all(p.op == "same" for p in graded.diff):
         return
@@ -118,19 +122,25 @@ class CardAsker:
         return Answer(grade, text, int((time.monotonic() - started) * 1000))
 
     # -- ways of asking ---------------------------------------------------------
-    def _typed_command(self, card: CardView, allow: tuple[str, ...]) -> tuple[grading.Graded, str] | str:
+    def _ask(self, prompt: str, allow: tuple[str, ...]) -> tuple[str, str | None]:
+        """(what was typed, control key or None); end of input is the ``quit`` key."""
+        line = self.screen.ask(prompt)
+        if line is None:
+            return "", QUIT
+        return line, _control(line, allow)
+
+    def _show_front(self, card: CardView) -> None:
         self.screen.say(f"[bold]{escape(card.spec.front)}[/]")
         if card.spec.hint:
             self.screen.say(f"[dim]Hint: {escape(card.spec.hint)}[/]")
-        line = self.screen.ask("Command> ")
-        if line is None:
-            return QUIT
-        key = _control(line, allow)
+
+    def _typed_command(self, card: CardView, allow: tuple[str, ...]) -> tuple[grading.Graded, str] | str:
+        self._show_front(card)
+        line, key = self._ask("Command> ", allow)
         if key:
             return key
         graded = grading.grade_command(line, card.spec.back, card.spec.aliases)
-        mark = "[green]✓[/]" if graded.grade >= 3 else "[red]✗[/]"
-        self.screen.say(f"{mark} Answer: [bold]{escape(graded.expected)}[/]")
+        self.screen.say(f"{_mark(graded)} Answer: [bold]{escape(graded.expected)}[/]")
         if graded.expected != card.spec.back:
             self.screen.say(f"  (a variant of {escape(card.spec.back)})")
         _show_diff(self.screen, graded)
@@ -141,10 +151,7 @@ class CardAsker:
         for i, option in enumerate(q.options, 1):
             self.screen.say(f"  {i}. {escape(option)}")
         while True:
-            line = self.screen.ask("Choice> ")
-            if line is None:
-                return QUIT
-            key = _control(line, allow)
+            line, key = self._ask("Choice> ", allow)
             if key:
                 return key
             picks = grading.parse_choice(line, len(q.options)) if line.strip() else []
@@ -152,37 +159,27 @@ class CardAsker:
                 break
             self.screen.say(f"Type a number from 1 to {len(q.options)}.")
         graded = grading.grade_choice(picks, q.correct)
-        mark = "[green]✓[/]" if graded.grade >= 3 else "[red]✗[/]"
         answers = "; ".join(f"{i + 1}. {q.options[i]}" for i in q.correct)
-        self.screen.say(f"{mark} Answer: [bold]{escape(answers)}[/]")
+        self.screen.say(f"{_mark(graded)} Answer: [bold]{escape(answers)}[/]")
         return graded, ",".join(str(p + 1) for p in picks)
 
     def _cloze(
         self, card: CardView, allow: tuple[str, ...]
     ) -> tuple[grading.Graded | None, str | None] | str:
         self.screen.say(f"[bold]{escape(grading.cloze_question(card.spec.front))}[/]")
-        line = self.screen.ask("Fill in (Enter to reveal)> ")
-        if line is None:
-            return QUIT
-        key = _control(line, allow)
+        line, key = self._ask("Fill in (Enter to reveal)> ", allow)
         if key:
             return key
         self.screen.say(f"Answer: {escape(grading.cloze_answer(card.spec.front))}")
         if not line.strip():
             return None, None
         graded = grading.grade_text(line, grading.cloze_terms(card.spec.front))
-        mark = "[green]✓[/]" if graded.grade >= 3 else "[red]✗[/]"
-        self.screen.say(f"{mark} Terms: [bold]{escape(graded.expected)}[/]")
+        self.screen.say(f"{_mark(graded)} Terms: [bold]{escape(graded.expected)}[/]")
         return graded, line
 
     def _reveal(self, card: CardView, allow: tuple[str, ...]) -> tuple[None, None] | str:
-        self.screen.say(f"[bold]{escape(card.spec.front)}[/]")
-        if card.spec.hint:
-            self.screen.say(f"[dim]Hint: {escape(card.spec.hint)}[/]")
-        line = self.screen.ask("(Enter to reveal)> ")
-        if line is None:
-            return QUIT
-        key = _control(line, allow)
+        self._show_front(card)
+        _line, key = self._ask("(Enter to reveal)> ", allow)
         if key:
             return key
         self.screen.say(f"Answer: {escape(card.spec.back)}")
@@ -195,17 +192,14 @@ class CardAsker:
         self.screen.say(keys)
         while True:
             default = f" [{graded.grade}]" if graded is not None else ""
-            line = self.screen.ask(f"Grade 0-5{escape(default)}> ")
-            if line is None:
-                return QUIT
+            line, key = self._ask(f"Grade 0-5{escape(default)}> ", allow)
+            if key:
+                return key
             if not line.strip():
                 if graded is not None:
                     return graded.grade
                 self.screen.say("How well did you know it? 0 (blank) … 5 (perfect), or a/h/g/e.")
                 continue
-            key = _control(line, allow)
-            if key:
-                return key
             try:
                 return sm2.parse_grade(line)
             except Exception as exc:  # InputError: ask again rather than end the session
