@@ -100,6 +100,42 @@ def sentences(text: str) -> list[str]:
 
 
 _COPULA_CHARS_RE = re.compile(r"是|指|即|称为|叫做")
+# jieba's posseg cut splits its input into runs of these characters (its ``re_han_internal``)
+# and segments each run on its own; every other character becomes a one-character token
+# flagged "x" ("\r\n" excepted, a token of its own).  So cutting a slice of a sentence that
+# starts and ends next to such a character yields exactly the tokens of that slice.
+_HAN_RUN_RE = re.compile("[\u4E00-\u9FD5a-zA-Z0-9+#&\\._]+")
+_CLAUSE_END = "，,。；;！？!?"
+# An "x" token that ends the predicate clause: ``w.strip() in _CLAUSE_END`` (whitespace too).
+_CLAUSE_END_RE = re.compile(r"[\s，,。；;！？!?]")
+
+
+def _copula_clause(sentence: str) -> tuple[list[tuple[str, str]], int] | None:
+    """Tokens of the run holding the first copula token, and the clause after it, with its index.
+
+    Equal to jieba's cut of the whole sentence from the start of that run up to (and
+    including) the first token that ends the predicate clause, which is all
+    :func:`_cjk_terms` reads: the subject walks back to an "x" token (at the latest the
+    character before the run) and the predicate stops at that token.  Only runs with a
+    copula character can hold a copula token, so only they are cut, each on its own.
+    """
+    for m in _HAN_RUN_RE.finditer(sentence):
+        if _COPULA_CHARS_RE.search(sentence, m.start(), m.end()) is None:
+            continue
+        pairs = posseg_cut(m.group())
+        idx = next((i for i, (w, _) in enumerate(pairs) if w in _CJK_COPULAS), None)
+        if idx is None:
+            continue  # "指令", "但是": copula characters inside another word
+        end = m.end()
+        stop = _CLAUSE_END_RE.search(sentence, end)
+        stop_at = stop.end() if stop is not None else len(sentence)
+        if sentence.startswith("\r\n", stop_at - 1):
+            stop_at += 1  # jieba's one "\r\n" token
+        tail = sentence[end:stop_at]
+        if tail:
+            pairs = pairs + posseg_cut(tail)
+        return pairs, idx
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -108,10 +144,11 @@ def _cjk_terms(sentence: str) -> tuple[list[str], bool]:
     if _COPULA_CHARS_RE.search(sentence) is None:
         return [], False  # no copula: skip segmentation, the costly step
     # HMM off: dictionary words only, no Viterbi for unknown words (5-10x faster).
-    pairs = posseg_cut(sentence)
-    idx = next((i for i, (w, _) in enumerate(pairs) if w in _CJK_COPULAS), None)
-    if idx is None:
+    # Only the copula's clause is segmented (see _copula_clause): same tokens, less text.
+    clause = _copula_clause(sentence)
+    if clause is None:
         return [], False
+    pairs, idx = clause
     terms: list[str] = []
     start = idx
     while start > 0 and pairs[start - 1][1] != "x":
@@ -132,7 +169,7 @@ def _cjk_terms(sentence: str) -> tuple[list[str], bool]:
     cur: list[str] = []
     rest = pairs[idx + 1 :]
     for k, (w, f) in enumerate(rest):
-        if f == "x" and w.strip() in "，,。；;！？!?":
+        if f == "x" and w.strip() in _CLAUSE_END:
             break
         at_end = k + 1 == len(rest) or rest[k + 1][1] == "x"
         if _nounish(f) or (cur and f == "v" and len(w) >= 2 and at_end):
