@@ -293,6 +293,13 @@ def add_history(db: Path, *, n_reviews: int, seed: int = 8) -> None:
     )
     con.execute("COMMIT")
     con.close()
+    # The states went in as raw rows: let quizkit compute the learner's new-card cursors, as
+    # its own writers would have kept them (a bank upgraded to revision 0003 gets the same).
+    from quizkit.storage import cursors
+    from quizkit.storage.bank import open_bank
+
+    with open_bank(str(db), learner=LEARNER) as bank, bank.engine.begin() as conn:
+        cursors.rebuild(conn)
 
 
 def copy_bank(src: Path, dest: Path) -> Path:

@@ -216,7 +216,7 @@ def test_db_info_and_backup(tmp_path: Path, chapter: Path, isolated_env: Path) -
     code, out, _ = run("db", "info", "--json")
     assert code == 0
     info = json.loads(out)
-    assert (info["schema"], info["decks"], info["cards"], info["learner"]) == ("0002", 1, 6, "tester")
+    assert (info["schema"], info["decks"], info["cards"], info["learner"]) == ("0003", 1, 6, "tester")
     dest = tmp_path / "copy.sqlite3"
     code, out, _ = run("db", "backup", "-o", str(dest))
     assert (code, out) == (0, f"Backed up to {dest}\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from quizkit.storage.bank import open_bank
-from quizkit.storage.db import open_database, upgrade
+from quizkit.storage.db import SCHEMA_HEAD, open_database, upgrade
 
 AT = datetime(2026, 11, 20, 9, 30)  # naive UTC, as stored
 
@@ -132,7 +132,7 @@ def test_opening_a_0001_bank_backs_it_up_and_it_works_afterwards(tmp_path: Path)
     opened = open_database(str(path))
     opened.engine.dispose()
     assert opened.backup is not None and opened.backup.parent == tmp_path
-    assert opened.backup.name.startswith("old.sqlite3.pre-0002-") and opened.backup.suffix == ".bak"
+    assert opened.backup.name.startswith(f"old.sqlite3.pre-{SCHEMA_HEAD}-") and opened.backup.suffix == ".bak"
     assert _rows(opened.backup, "alembic_version", "version_num, 1") == [("0001", 1)]
     assert len(_rows(opened.backup, "reviews", "id, 1")) == 4
     with open_bank(str(path), learner="ann") as bank:

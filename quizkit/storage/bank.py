@@ -34,6 +34,7 @@ from quizkit.model import (
     SyncReport,
 )
 from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
+from quizkit.storage import cursors
 from quizkit.storage.db import OpenedDatabase, open_database, write_transaction
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
@@ -65,8 +66,21 @@ def _dumps_strs(value: tuple[str, ...]) -> str:
 
 
 _VALUE_COLS = (
-    "fact", "kind", "style", "front", "back", "section", "source_file", "source_line", "tags", "media",
-    "hint", "aliases", "choices", "extra", "content_hash",
+    "fact",
+    "kind",
+    "style",
+    "front",
+    "back",
+    "section",
+    "source_file",
+    "source_line",
+    "tags",
+    "media",
+    "hint",
+    "aliases",
+    "choices",
+    "extra",
+    "content_hash",
 )  # the keys of _card_values, in order
 
 
@@ -216,16 +230,26 @@ _INSERT_REVIEW = sa.insert(reviews)
 _FIRST_DAY = sa.select(card_states.c.first_review_day).where(
     card_states.c.card_id == sa.bindparam("b_card_id"), card_states.c.learner == sa.bindparam("b_learner")
 )
-_CARD_FIRST_DAY = (
-    sa.select(cards.c.id, card_states.c.first_review_day)
-    .select_from(
-        cards.outerjoin(
-            card_states,
-            sa.and_(card_states.c.card_id == cards.c.id, card_states.c.learner == sa.bindparam("b_learner")),
-        )
+# An answer's two writes.  The log row reads the card's first review day itself (no
+# SELECT first), and an unknown card fails its foreign key; the state keeps its first
+# review day, or takes today's.
+_LOG_ANSWER = sa.insert(reviews).values(first_day_before=_FIRST_DAY.scalar_subquery())
+_UPDATE_ANSWERED = (
+    sa.update(card_states)
+    .where(
+        card_states.c.card_id == sa.bindparam("b_card_id"), card_states.c.learner == sa.bindparam("b_learner")
     )
-    .where(cards.c.id == sa.bindparam("b_card_id"))
+    .values(
+        {name: sa.bindparam(name) for name in _STATE_VALUES if name != "first_review_day"}
+        | {
+            "first_review_day": sa.func.coalesce(
+                card_states.c.first_review_day,
+                sa.bindparam("b_first_day", type_=card_states.c.first_review_day.type),
+            )
+        }
+    )
 )
+_CARD_DECK = sa.select(cards.c.deck_id, cards.c.position).where(cards.c.id == sa.bindparam("b_card_id"))
 
 
 class Bank:
@@ -425,6 +449,13 @@ class Bank:
                     .where(cards.c.id.in_(retire[i : i + CHUNK]))
                     .values(retired_at=now, updated_at=now)
                 )
+            # Added, revived, changed or moved cards may be new below a learner's cursor.
+            placed = (
+                [r[2] for r in inserts] + [u["position"] for u in updates] + [m["position"] for m in moves]
+            )
+            if placed:
+                cursors.lower(conn, deck_id, min(placed))
+                cursors.advance_deck(conn, deck_id)
             if progress is not None:
                 progress(done % CHUNK)
             if len(inserts) > 10_000 and conn.dialect.name in ("sqlite", "postgresql"):
@@ -539,6 +570,25 @@ class Bank:
                         continue
                     yield view
 
+    def neighbours(self, card_id: str, *, window: int = 300) -> list[CardView]:
+        """Active command and option cards of a card's deck within ``window`` cards of it in source order.
+
+        Where multiple-choice distractors come from: the same chapter's commands and
+        options, read from the (deck, position) index, so a 100k-card deck costs no
+        more than a small one.  A deck of up to ``2 * window`` cards gives all of them.
+        """
+        with self.engine.connect() as conn:
+            me = conn.execute(_CARD_DECK, {"b_card_id": card_id}).first()
+            if me is None:
+                raise UnknownCardError(f"no card with id {card_id!r}")
+            q = self._card_query().where(
+                cards.c.deck_id == me.deck_id,
+                cards.c.retired_at.is_(None),
+                cards.c.position.between(me.position - window, me.position + window),
+                cards.c.kind.in_((str(CardKind.OPTION), str(CardKind.COMMAND))),
+            )
+            return [self._view(r) for r in conn.execute(q.order_by(cards.c.position))]
+
     def count_cards(self, deck: str | None = None) -> int:
         """Active (not retired) cards, in one deck or in the whole bank."""
         q = sa.select(sa.func.count()).select_from(cards).where(cards.c.retired_at.is_(None))
@@ -595,7 +645,7 @@ class Bank:
                 deck_ids = list(conn.execute(sa.select(decks.c.id).order_by(decks.c.name)).scalars())
             ids: list[str] = []
             for deck_id in deck_ids:
-                q = self._new_query(deck_id)
+                q = self._new_query(conn, deck_id)
                 if limit is not None:
                     if len(ids) >= limit:
                         break
@@ -667,26 +717,17 @@ class Bank:
                 )
             return rows
 
-    def _new_query(self, deck_id: int) -> sa.Select[Any]:
-        """This learner's new cards of one deck, in source order (walks the deck/position index)."""
-        st = card_states
-        return (
-            sa.select(cards.c.id)
-            .select_from(
-                cards.outerjoin(st, sa.and_(st.c.card_id == cards.c.id, st.c.learner == self.learner))
-            )
-            .where(
-                cards.c.deck_id == deck_id,
-                cards.c.retired_at.is_(None),
-                sa.or_(
-                    st.c.learner.is_(None), sa.and_(st.c.last_review.is_(None), st.c.suspended.is_(False))
-                ),
-            )
-            .order_by(cards.c.position)
-        )
+    def _new_query(self, conn: Connection, deck_id: int) -> sa.Select[Any]:
+        """This learner's new cards of one deck, in source order.
+
+        The walk starts at the learner's cursor (storage/cursors.py): cards
+        already seen at the top of the deck are not looked at again.
+        """
+        start = cursors.start_of(conn, self.learner, deck_id)
+        return cursors.new_cards_query(deck_id, self.learner, start)
 
     def _count_new(self, conn: Connection, deck_id: int, cap: int | None) -> int:
-        q = self._new_query(deck_id)
+        q = self._new_query(conn, deck_id)
         if cap is not None:
             if cap <= 0:
                 return 0
@@ -722,45 +763,72 @@ class Bank:
         undoes: int | None = None,
         scheduler: str = "sm2",
     ) -> int:
-        res = conn.execute(
-            _INSERT_REVIEW,
-            {
-                "card_id": card_id,
-                "learner": self.learner,
-                "reviewed_at": reviewed_at,
-                "study_day": study_day,
-                "kind": kind,
-                "grade": grade,
-                "answer": answer,
-                "duration_ms": duration_ms,
-                "undoes": undoes,
-                "due_before": before.due,
-                "interval_before": before.interval,
-                "ef_before": before.ef,
-                "reps_before": before.repetitions,
-                "lapses_before": before.lapses,
-                "suspended_before": before.suspended,
-                "leech_before": before.leech,
-                "last_review_before": before.last_review,
-                "first_day_before": first_day_before,
-                "due_after": after.due,
-                "interval_after": after.interval,
-                "ef_after": after.ef,
-                "reps_after": after.repetitions,
-                "lapses_after": after.lapses,
-                "suspended_after": after.suspended,
-                "leech_after": after.leech,
-                "last_review_after": after.last_review,
-                "scheduler": scheduler,
-                "stability_before": before.stability,
-                "difficulty_before": before.difficulty,
-                "stability_after": after.stability,
-                "difficulty_after": after.difficulty,
-            },
+        values = self._log_values(
+            card_id,
+            kind=kind,
+            before=before,
+            after=after,
+            reviewed_at=reviewed_at,
+            study_day=study_day,
+            grade=grade,
+            answer=answer,
+            duration_ms=duration_ms,
+            undoes=undoes,
+            scheduler=scheduler,
         )
-        pk = res.inserted_primary_key
+        values["first_day_before"] = first_day_before
+        pk = conn.execute(_INSERT_REVIEW, values).inserted_primary_key
         assert pk is not None
         return int(pk[0])
+
+    def _log_values(
+        self,
+        card_id: str,
+        *,
+        kind: str,
+        before: CardState,
+        after: CardState,
+        reviewed_at: datetime,
+        study_day: date,
+        grade: int | None,
+        answer: str | None,
+        duration_ms: int | None,
+        undoes: int | None,
+        scheduler: str,
+    ) -> dict[str, Any]:
+        """A log row's columns, less ``first_day_before``."""
+        return {
+            "card_id": card_id,
+            "learner": self.learner,
+            "reviewed_at": reviewed_at,
+            "study_day": study_day,
+            "kind": kind,
+            "grade": grade,
+            "answer": answer,
+            "duration_ms": duration_ms,
+            "undoes": undoes,
+            "due_before": before.due,
+            "interval_before": before.interval,
+            "ef_before": before.ef,
+            "reps_before": before.repetitions,
+            "lapses_before": before.lapses,
+            "suspended_before": before.suspended,
+            "leech_before": before.leech,
+            "last_review_before": before.last_review,
+            "due_after": after.due,
+            "interval_after": after.interval,
+            "ef_after": after.ef,
+            "reps_after": after.repetitions,
+            "lapses_after": after.lapses,
+            "suspended_after": after.suspended,
+            "leech_after": after.leech,
+            "last_review_after": after.last_review,
+            "scheduler": scheduler,
+            "stability_before": before.stability,
+            "difficulty_before": before.difficulty,
+            "stability_after": after.stability,
+            "difficulty_after": after.difficulty,
+        }
 
     def record_review(
         self,
@@ -784,31 +852,58 @@ class Bank:
         """
         if not 0 <= grade <= 5:
             raise ValueError(f"grade must be 0-5, not {grade}")
-        with write_transaction(self.engine) as conn:
-            # One query checks the card exists and reads its first review day.
-            found = conn.execute(_CARD_FIRST_DAY, {"b_card_id": card_id, "b_learner": self.learner}).first()
-            if found is None:
-                raise UnknownCardError(f"no card with id {card_id!r}")
-            first_before = found.first_review_day
-            first_after = first_before if first_before is not None or kind == "drill" else study_day
-            if kind != "drill":
-                self._write_state(conn, card_id, after, first_after)
-            else:
-                after = before
-            return self._log(
-                conn,
-                card_id,
-                kind=kind,
-                before=before,
-                after=after,
-                reviewed_at=reviewed_at,
-                study_day=study_day,
-                first_day_before=first_before,
-                grade=grade,
-                answer=answer,
-                duration_ms=duration_ms,
-                scheduler=scheduler,
-            )
+        if kind == "drill":
+            after = before
+        try:
+            with write_transaction(self.engine) as conn:
+                # Two statements on the usual path: the log row (which reads the first review
+                # day before the state changes) and the state update.
+                res = conn.execute(
+                    _LOG_ANSWER,
+                    self._log_values(
+                        card_id,
+                        kind=kind,
+                        before=before,
+                        after=after,
+                        reviewed_at=reviewed_at,
+                        study_day=study_day,
+                        grade=grade,
+                        answer=answer,
+                        duration_ms=duration_ms,
+                        undoes=None,
+                        scheduler=scheduler,
+                    )
+                    | {"b_card_id": card_id, "b_learner": self.learner},
+                )
+                pk = res.inserted_primary_key
+                assert pk is not None
+                if kind != "drill":
+                    values = state_values(after, None)
+                    del values["first_review_day"]
+                    params = {"b_card_id": card_id, "b_learner": self.learner, "b_first_day": study_day}
+                    if conn.execute(_UPDATE_ANSWERED, params | values).rowcount == 0:
+                        conn.execute(
+                            _INSERT_STATE,
+                            {
+                                "card_id": card_id,
+                                "learner": self.learner,
+                                **values,
+                                "first_review_day": study_day,
+                            },
+                        )
+                    if before.last_review is None and not before.suspended:
+                        # A new card was introduced: the learner's new cards may start further on.
+                        deck_id = conn.execute(_CARD_DECK, {"b_card_id": card_id}).one().deck_id
+                        cursors.advance(conn, self.learner, deck_id)
+                return int(pk[0])
+        except sa.exc.IntegrityError:
+            if not self._card_exists(card_id):
+                raise UnknownCardError(f"no card with id {card_id!r}") from None
+            raise
+
+    def _card_exists(self, card_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(_CARD_DECK, {"b_card_id": card_id}).first() is not None
 
     def state(self, card_id: str) -> CardState:
         return self.get_card(card_id).state
@@ -833,7 +928,17 @@ class Bank:
                 study_day=study_day,
                 first_day_before=first,
             )
+            if after.last_review is None:  # a card never reviewed stops or starts being new
+                self._card_newness_changed(conn, view.id, is_new=not suspended)
         return replace(view, state=after)
+
+    def _card_newness_changed(self, conn: Connection, card_id: str, *, is_new: bool) -> None:
+        """Keep the learner's new-card cursor true after ``card_id`` became new (or stopped being new)."""
+        card = conn.execute(_CARD_DECK, {"b_card_id": card_id}).one()
+        if is_new:
+            cursors.lower(conn, card.deck_id, card.position, learner=self.learner)
+        else:
+            cursors.advance(conn, self.learner, card.deck_id)
 
     def undo_last(self, *, now: datetime, study_day: date) -> ReviewRow | None:
         """Undo this learner's latest not-yet-undone log entry; returns it (None if nothing to undo).
@@ -865,6 +970,11 @@ class Bank:
             cur_first = current.first_review_day if current is not None else None
             if original.kind != "drill":
                 self._write_state(conn, original.card_id, original.before, row.first_day_before)
+                restored = original.before
+                if restored.last_review is None and not restored.suspended:
+                    self._card_newness_changed(conn, original.card_id, is_new=True)
+                elif original.after.last_review is None and not original.after.suspended:
+                    self._card_newness_changed(conn, original.card_id, is_new=False)
             self._log(
                 conn,
                 original.card_id,

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Connection, Engine
 from quizkit.errors import DatabaseError, SchemaTooNewError
 
 # The newest migration this quizkit knows; tests check it equals Alembic's head.
-SCHEMA_HEAD = "0002"
-KNOWN_REVISIONS = ("0001", "0002")
+SCHEMA_HEAD = "0003"
+KNOWN_REVISIONS = ("0001", "0002", "0003")
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "quizkit_write"

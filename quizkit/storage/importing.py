@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from quizkit.model import CardState
+from quizkit.storage import cursors
 from quizkit.storage.bank import state_values
 from quizkit.storage.db import write_transaction
-from quizkit.storage.schema import card_states, reviews
+from quizkit.storage.schema import card_states, decks, reviews
 
 if TYPE_CHECKING:
     from quizkit.storage.bank import Bank
@@ -122,6 +123,9 @@ def write_progress(bank: Bank, items: Sequence[ImportedProgress]) -> ProgressRep
             conn.execute(sa.insert(reviews), log[start : start + CHUNK])
         if len(log) > 10_000 and conn.dialect.name in ("sqlite", "postgresql"):
             conn.exec_driver_sql("ANALYZE")
+        if inserts or updates:  # imported progress: cards that were new may not be any more
+            for deck_id in conn.execute(sa.select(decks.c.id)).scalars().all():
+                cursors.advance(conn, learner, deck_id)
     return ProgressReport(
         states=len(inserts) + len(updates), states_kept=kept, reviews=len(log), reviews_known=already
     )

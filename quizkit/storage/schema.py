@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 NAMING_CONVENTION = {
@@ -124,6 +125,8 @@ card_states = Table(
     Column("difficulty", Float, nullable=True),
     PrimaryKeyConstraint("card_id", "learner"),
     Index("ix_card_states_learner_due", "learner", "due"),
+    # Revision 0003: "new cards introduced today" (daily limits) without a table scan.
+    Index("ix_card_states_learner_first_day", "learner", "first_review_day"),
 )
 
 reviews = Table(
@@ -165,4 +168,25 @@ reviews = Table(
     Column("difficulty_after", Float, nullable=True),
     Index("ix_reviews_learner_day", "learner", "study_day"),
     Index("ix_reviews_card", "card_id"),
+    # Revision 0003: the few undo rows, found without scanning the log ("not undone" filters).
+    Index(
+        "ix_reviews_undoes",
+        "undoes",
+        sqlite_where=text("undoes IS NOT NULL"),
+        postgresql_where=text("undoes IS NOT NULL"),
+    ),
+)
+
+# Revision 0003: where a learner's new cards start in a deck.  Every active card of the
+# deck with a position below ``position`` has been reviewed or suspended by the learner,
+# so the walk for new cards (source order) starts here instead of at the top of the deck.
+# Derived learner state, kept by the bank's writers (storage/cursors.py); a missing row
+# means "start at the top", which is always correct, only slower.
+new_card_cursors = Table(
+    "new_card_cursors",
+    metadata,
+    Column("learner", String(100), nullable=False),
+    Column("deck_id", Integer, ForeignKey("decks.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("learner", "deck_id"),
 )

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 # The schema these queries are written for (quizkit.storage.db.SCHEMA_HEAD; a test keeps them
 # equal).  A SQLite bank at any other revision goes through open_bank, which migrates it.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 EF_INITIAL = 2500  # quizkit.model.EF_INITIAL (not imported: its dataclasses cost start-up time)
 BUSY_TIMEOUT_MS = 10_000
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from quizkit.storage import cursors
 from quizkit.storage.bank import Bank
 from quizkit.storage.db import write_transaction
 from quizkit.storage.schema import card_states, cards, decks, reviews
@@ -125,6 +126,8 @@ def copy_bank(source: Bank, target: Bank, *, progress: Callable[[int], None] | N
                 n_reviews += flush_reviews()
                 pending_ids.clear()
         n_reviews += flush_reviews()
+        if n_cards or n_states:
+            cursors.rebuild(dst)  # new cards and merged progress: every new-card cursor afresh
     return CopyReport(decks=n_decks, cards=n_cards, states=n_states, reviews=n_reviews)
 
 

@@ -1,0 +1,145 @@
+"""Where each learner's new cards start in each deck (table ``new_card_cursors``).
+
+New cards are shown in source order: the first cards of a deck that the
+learner has neither reviewed nor suspended.  Finding them by walking the deck
+from the top costs one state lookup per card already seen — 60k lookups once a
+learner is 60k cards into a 100k-card deck, on every ``quizkit due`` and every
+``quizkit study`` start.  A cursor row keeps the position where that walk may
+start instead.
+
+The invariant: every *active* card of the deck whose position is below the
+cursor has a state row for the learner that is reviewed or suspended.  A
+missing row means position 0 — always correct, only slower.  So writers only
+ever need to do one of two things:
+
+* :func:`lower` when a card may have become new below the cursor (compile
+  added, revived or moved cards; undo of a first review; unsuspending a card
+  never reviewed);
+* :func:`advance` when cards stopped being new (a first review, a suspension),
+  walking forward from the cursor to the next new card.
+
+:func:`rebuild` recomputes every cursor from scratch (imports, ``db copy``);
+``tests/test_new_card_cursors.py`` checks the invariant against a plain walk
+after random sequences of every writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from quizkit.storage.schema import card_states, cards, new_card_cursors
+
+_cur = new_card_cursors
+_st = card_states
+
+
+def _seen(learner: sa.ColumnElement[str] | str) -> sa.Exists:
+    """The card ``cards.c.id`` has been reviewed or suspended by ``learner``."""
+    return sa.exists().where(
+        _st.c.card_id == cards.c.id,
+        _st.c.learner == learner,
+        sa.or_(_st.c.last_review.is_not(None), _st.c.suspended.is_(True)),
+    )
+
+
+def new_cards_query(deck_id: int, learner: str, start: int) -> sa.Select[tuple[str]]:
+    """Ids of ``learner``'s new cards of a deck from position ``start`` on, in source order.
+
+    Walks the (deck, retired, position) index from ``start``; one state lookup
+    per card passed.
+    """
+    st = card_states
+    return (
+        sa.select(cards.c.id)
+        .select_from(cards.outerjoin(st, sa.and_(st.c.card_id == cards.c.id, st.c.learner == learner)))
+        .where(
+            cards.c.deck_id == deck_id,
+            cards.c.retired_at.is_(None),
+            cards.c.position >= start,
+            sa.or_(st.c.learner.is_(None), sa.and_(st.c.last_review.is_(None), st.c.suspended.is_(False))),
+        )
+        .order_by(cards.c.position)
+    )
+
+
+def start_of(conn: Connection, learner: str, deck_id: int) -> int:
+    """The position where ``learner``'s walk for new cards in the deck may start (0 without a row)."""
+    pos = conn.execute(
+        sa.select(_cur.c.position).where(_cur.c.learner == learner, _cur.c.deck_id == deck_id)
+    ).scalar_one_or_none()
+    return int(pos) if pos is not None else 0
+
+
+def _first_new_position(conn: Connection, learner: str, deck_id: int, start: int) -> int:
+    """Position of the learner's first new card at or after ``start``; past the end if none."""
+    found = conn.execute(
+        sa.select(cards.c.position)
+        .where(
+            cards.c.deck_id == deck_id,
+            cards.c.retired_at.is_(None),
+            cards.c.position >= start,
+            ~_seen(learner),
+        )
+        .order_by(cards.c.position)
+        .limit(1)
+    ).scalar_one_or_none()
+    if found is not None:
+        return int(found)
+    last = conn.execute(sa.select(sa.func.max(cards.c.position)).where(cards.c.deck_id == deck_id)).scalar()
+    return max(start, int(last) + 1) if last is not None else start
+
+
+def advance(conn: Connection, learner: str, deck_id: int) -> None:
+    """Move the learner's cursor forward past cards that are no longer new (creates the row)."""
+    row = conn.execute(
+        sa.select(_cur.c.position).where(_cur.c.learner == learner, _cur.c.deck_id == deck_id)
+    ).first()
+    start = int(row.position) if row is not None else 0
+    pos = _first_new_position(conn, learner, deck_id, start)
+    if row is None:
+        conn.execute(sa.insert(_cur).values(learner=learner, deck_id=deck_id, position=pos))
+    elif pos != start:
+        conn.execute(
+            sa.update(_cur).where(_cur.c.learner == learner, _cur.c.deck_id == deck_id).values(position=pos)
+        )
+
+
+def lower(conn: Connection, deck_id: int, position: int, *, learner: str | None = None) -> None:
+    """A card at ``position`` may be new now: no cursor of the deck (or learner) stays above it."""
+    stmt = (
+        sa.update(_cur).where(_cur.c.deck_id == deck_id, _cur.c.position > position).values(position=position)
+    )
+    if learner is not None:
+        stmt = stmt.where(_cur.c.learner == learner)
+    conn.execute(stmt)
+
+
+def advance_deck(conn: Connection, deck_id: int) -> None:
+    """:func:`advance` every cursor of a deck (after a compile lowered them)."""
+    learners = conn.execute(sa.select(_cur.c.learner).where(_cur.c.deck_id == deck_id)).scalars().all()
+    for learner in learners:
+        advance(conn, learner, deck_id)
+
+
+def rebuild(conn: Connection, deck_ids: Iterable[int] | None = None) -> None:
+    """Recompute the cursors of ``deck_ids`` (default: every deck) for every learner with states there."""
+    pairs_q = (
+        sa.select(_st.c.learner, cards.c.deck_id)
+        .distinct()
+        .select_from(_st.join(cards, cards.c.id == _st.c.card_id))
+    )
+    delete = sa.delete(_cur)
+    if deck_ids is not None:
+        ids = list(deck_ids)
+        if not ids:
+            return
+        pairs_q = pairs_q.where(cards.c.deck_id.in_(ids))
+        delete = delete.where(_cur.c.deck_id.in_(ids))
+    pairs = conn.execute(pairs_q).all()
+    conn.execute(delete)
+    for learner, deck_id in pairs:
+        pos = _first_new_position(conn, learner, deck_id, 0)
+        conn.execute(sa.insert(_cur).values(learner=learner, deck_id=deck_id, position=pos))
