@@ -86,7 +86,9 @@ def _show_diff(screen: Screen, graded: grading.Graded) -> None:
 class CardAsker:
     """Asks one card in the way its kind and style call for."""
 
-    def __init__(self, screen: Screen, rng: random.Random, siblings: Callable[[str], list[CardView]]) -> None:
+    def __init__(
+        self, screen: Screen, rng: random.Random, siblings: Callable[[CardView], list[CardView]]
+    ) -> None:
         self.screen = screen
         self.rng = rng
         self.siblings = siblings
@@ -105,7 +107,7 @@ class CardAsker:
         elif spec.style == CardStyle.CHOICE and spec.choices:
             result = self._choice(grading.authored_choice(card, self.rng), allow)
         elif spec.kind == CardKind.OPTION and spec.style == CardStyle.BASIC:
-            question = grading.option_choice(card, self.siblings(card.deck), self.rng)
+            question = grading.option_choice(card, self.siblings(card), self.rng)
             result = self._choice(question, allow) if question else self._reveal(card, allow)
         elif spec.style == CardStyle.CLOZE:
             result = self._cloze(card, allow)
@@ -231,14 +233,13 @@ def _day_text(day: date | None, today: date) -> str:
 
 
 class _Siblings:
+    """Distractor candidates for an option card: its neighbours in the deck (Bank.neighbours)."""
+
     def __init__(self, bank: Bank) -> None:
         self.bank = bank
-        self.cache: dict[str, list[CardView]] = {}
 
-    def __call__(self, deck: str) -> list[CardView]:
-        if deck not in self.cache:
-            self.cache[deck] = list(self.bank.iter_cards(deck))
-        return self.cache[deck]
+    def __call__(self, card: CardView) -> list[CardView]:
+        return self.bank.neighbours(card.id)
 
 
 def commit_outcome(

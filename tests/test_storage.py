@@ -229,3 +229,28 @@ def test_review_log_rows_are_never_deleted_by_recompiles(tmp_path: Path) -> None
     assert con.execute("select count(*) from reviews").fetchone()[0] == 1
     assert con.execute("select count(*) from cards").fetchone()[0] == 1
     con.close()
+
+
+def test_neighbours_are_the_command_and_option_cards_around_a_card(bank: Bank) -> None:
+    specs = []
+    for n in range(700):
+        kind = (CardKind.COMMAND, CardKind.OPTION, CardKind.CONCEPT)[n % 3]
+        specs.append(
+            CardSpec(
+                kind=kind,
+                style=CardStyle.BASIC,
+                front=f"cmd{n}",
+                back=f"does {n}",
+                fact=f"{kind}:cmd{n}:x",
+                section=("S",),
+                source_file="ch.md",
+                source_line=n + 1,
+            )
+        )
+    bank.sync_deck(DECK, specs, now=NOW)
+    middle = specs[350].key("k8s")
+    got = [int(v.spec.front[3:]) for v in bank.neighbours(middle, window=100)]
+    assert got == [n for n in range(250, 451) if n % 3 != 2]  # in source order, concept cards left out
+    assert len(bank.neighbours(specs[0].key("k8s"))) == len([n for n in range(0, 301) if n % 3 != 2])
+    with pytest.raises(UnknownCardError):
+        bank.neighbours("nope")
