@@ -29,6 +29,19 @@ def _jieba_cut() -> _Cut:
     return cut
 
 
+def load() -> None:
+    """Import jieba and load its dictionary now rather than on the first cut.
+
+    A parallel compile does this before forking, so its processes share one copy.
+    """
+    global _CUT
+    if _CUT is None:
+        _CUT = _jieba_cut()
+    import jieba
+
+    jieba.initialize()
+
+
 @lru_cache(maxsize=65536)
 def _cut_cached(sentence: str) -> tuple[tuple[str, str], ...]:
     global _CUT
