@@ -11,6 +11,30 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers; at run time __getattr__ below loads them
+    from quizkit.reports import ChapterResult as ChapterResult
+    from quizkit.reports import DeckSummary as DeckSummary
+    from quizkit.reports import MediaRef as MediaRef
+    from quizkit.reports import ReviewRow as ReviewRow
+    from quizkit.reports import SchedulerSwitch as SchedulerSwitch
+    from quizkit.reports import SyncReport as SyncReport
+    from quizkit.reports import Warning_ as Warning_
+
+_REPORTS = frozenset(
+    ("ChapterResult", "DeckSummary", "MediaRef", "ReviewRow", "SchedulerSwitch", "SyncReport", "Warning_")
+)
+
+
+def __getattr__(name: str) -> object:
+    """The report dataclasses live in :mod:`quizkit.reports` and are loaded on first use."""
+    if name in _REPORTS:
+        from quizkit import reports
+
+        return getattr(reports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # E-Factor is kept as an integer in permille (2500 == 2.5), as Anki keeps ease.
 EF_INITIAL = 2500
@@ -164,39 +188,6 @@ class CardView:
 
 
 @dataclass(frozen=True)
-class MediaRef:
-    """An image a chapter references, resolved against the chapter's folder."""
-
-    section: tuple[str, ...]
-    source_file: str
-    source_line: int
-    target: str  # as written in the chapter
-    path: str | None  # resolved absolute path, None when it does not exist
-
-
-@dataclass(frozen=True)
-class Warning_:
-    """A non-fatal problem found while compiling (missing image, ...)."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: warning: {self.message}"
-
-
-@dataclass
-class ChapterResult:
-    """What compiling one chapter yields."""
-
-    path: str
-    cards: list[CardSpec] = field(default_factory=list)
-    media: list[MediaRef] = field(default_factory=list)
-    warnings: list[Warning_] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class DeckInfo:
     """A deck as the bank knows it.  ``key`` is its stable identity."""
 
@@ -206,84 +197,6 @@ class DeckInfo:
     anki_id: int | None = None
     source_dir: str = ""
     settings: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    """What storing a compiled deck changed (card ids per outcome)."""
-
-    deck: str
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    retired: list[str] = field(default_factory=list)
-    revived: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "added": len(self.added),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-            "retired": len(self.retired),
-            "revived": len(self.revived),
-        }
-
-    def describe(self) -> str:
-        """One line for people: ``Deck: 85 cards — 3 added, 1 updated, 81 unchanged, 0 retired``."""
-        c = self.counts()
-        total = c["added"] + c["updated"] + c["unchanged"] + c["revived"]
-        parts = [f"{c['added']} added", f"{c['updated']} updated", f"{c['unchanged']} unchanged",
-                 f"{c['retired']} retired"]
-        if c["revived"]:
-            parts.append(f"{c['revived']} revived")
-        return f"{self.deck}: {total} cards — " + ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class DeckSummary:
-    key: str
-    name: str
-    cards: int
-    retired: int
-    by_kind: dict[str, int]
-    new: int
-    due: int
-    suspended: int
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    """One row of the append-only review log."""
-
-    id: int
-    card_id: str
-    learner: str
-    reviewed_at: datetime
-    study_day: date
-    kind: str
-    grade: int | None
-    answer: str | None
-    duration_ms: int | None
-    undoes: int | None
-    before: CardState
-    after: CardState
-    scheduler: str = "sm2"  # the scheduler that computed ``after``
-
-
-@dataclass(frozen=True)
-class SchedulerSwitch:
-    """What changing a deck's scheduler did: states rebuilt from how many logged answers."""
-
-    deck: str
-    before: str
-    after: str
-    states: int = 0  # card states rewritten (all learners)
-    answers: int = 0  # scheduling answers replayed
-    learners: int = 0
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
 
 
 def deck_key_from_name(name: str) -> str:

@@ -75,9 +75,12 @@ def check(bank: Bank, learners: list[str]) -> None:
             assert got == expected, (learner, info.key)
             assert [v.id for v in b.new_cards(deck=info.key, limit=3)] == expected[:3]
         caps = {info.key: 4 for info in DECKS}
-        for row in b.due_summary(DAY, new_caps=caps):
+        later = DAY + timedelta(days=3)
+        full = b.due_summary(later)
+        for row, whole in zip(b.due_summary(later, new_caps=caps, due_caps={"k8s": 2}), full, strict=True):
             key = next(i.key for i in DECKS if i.name == row["deck"])
-            assert row["new"] == min(4, len(walk_new(b, key)))
+            assert row["new"] == min(4, len(walk_new(b, key))) and whole["new"] == len(walk_new(b, key))
+            assert row["due"] == (min(2, whole["due"]) if key == "k8s" else whole["due"])
     # The invariant itself, row by row.
     with bank.engine.connect() as conn:
         for cur in conn.execute(sa.select(new_card_cursors)):

@@ -125,7 +125,11 @@ def test_due_stays_off_the_heavy_imports(bank_path: Path) -> None:
     code = (
         "import sys; from quizkit.cli import main; sys.argv = ['quizkit', 'due']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "mods = ('rapidfuzz', 'genanki', 'jieba', 'sqlalchemy.orm', 'alembic', 'quizkit.grading')\n"
+        "mods = ('rapidfuzz', 'genanki', 'jieba', 'sqlalchemy.orm', 'alembic', 'quizkit.grading',"
+        " 'quizkit.reports')\n"
+        "import os\n"
+        "if 'postgresql' not in os.environ.get('QUIZKIT_DB', ''):\n"
+        "    mods += ('sqlalchemy.dialects.postgresql',)  # a SQLite bank needs no other dialect\n"
         "heavy = [m for m in mods"
         " if m in sys.modules]\n"
         "print('heavy:', heavy)"
@@ -197,3 +201,11 @@ def test_quiz_quits_on_q_and_end_of_input(bank_path: Path) -> None:
 def test_quiz_on_an_empty_bank_is_an_error(isolated_env: Path) -> None:
     code, _, err = run("quiz")
     assert (code, err) == (1, "Error: no cards to quiz\n")
+
+
+def test_plain_tables_align_wide_characters(capsys: pytest.CaptureFixture[str]) -> None:
+    from quizkit.commands._common import print_table
+
+    print_table(("Deck", "Due", "New"), [("容器", "3", "20"), ("Kubernetes", "12", "0")])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [" Deck        Due  New", " 容器        3    20", " Kubernetes  12   0"]

@@ -5,7 +5,7 @@
   the search for new cards starts there (see quizkit/storage/cursors.py).
   Filled here for every learner with progress in a deck.
 * ``ix_card_states_learner_first_day``: new cards introduced today.
-* ``ix_reviews_undoes`` (partial, ``undoes IS NOT NULL``): the few undo rows,
+* ``ix_reviews_undoes``: the few undo rows (the rest are NULL),
   which "not undone" filters read on every ``quizkit due`` and undo.
 
 Revision ID: 0003
@@ -51,13 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("learner", "deck_id", name="pk_new_card_cursors"),
     )
     op.create_index("ix_card_states_learner_first_day", "card_states", ["learner", "first_review_day"])
-    op.create_index(
-        "ix_reviews_undoes",
-        "reviews",
-        ["undoes"],
-        sqlite_where=sa.text("undoes IS NOT NULL"),
-        postgresql_where=sa.text("undoes IS NOT NULL"),
-    )
+    op.create_index("ix_reviews_undoes", "reviews", ["undoes"])
     op.execute(FILL)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -117,6 +117,29 @@ def print_json(data: Any) -> None:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Rows as a table on stdout: a rich table in a terminal, plain aligned columns otherwise.
+
+    The plain path writes text itself, without rich's table and markup machinery
+    (~10 ms of imports), for commands on the start-up budget such as ``quizkit due``.
+    Cells are plain text (no markup).
+    """
+    if out().is_terminal:
+        from rich.markup import escape as _escape
+
+        table = new_table(*columns)
+        for row in rows:
+            table.add_row(*(_escape(cell) for cell in row))
+        out().print(table)
+        return
+    from rich.cells import cell_len
+
+    widths = [max(cell_len(str(c)) for c in col) for col in zip(columns, *rows, strict=True)]
+    for line in (columns, *rows):
+        cells = [c + " " * (w - cell_len(c)) for c, w in zip(line, widths, strict=True)]
+        click.echo(" " + "  ".join(cells).rstrip())
 
 
 def new_table(*columns: str) -> Any:

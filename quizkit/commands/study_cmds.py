@@ -16,11 +16,11 @@ from quizkit.commands._common import (
     err,
     escape,
     json_option,
-    new_table,
     now,
     open_bank,
     out,
     print_json,
+    print_table,
 )
 from quizkit.errors import InputError
 
@@ -253,7 +253,11 @@ def due(day_start: int | None, db: str | None, learner: str | None, json_: bool)
                 max(0, _setting(info.settings, "reviews_per_day", DEFAULT_REVIEWS) - reviews_done),
             )
         # Only as many new cards as today's limit allows are counted: cheap on a big bank.
-        summary = bank.due_summary(day, new_caps={key: new for key, (new, _) in left.items()})
+        summary = bank.due_summary(
+            day,
+            new_caps={key: new for key, (new, _) in left.items()},
+            due_caps={key: reviews for key, (_, reviews) in left.items()},
+        )
         rows = [
             {"deck": counts["deck"], "due": min(counts["due"], left[info.key][1]), "new": counts["new"]}
             for info, counts in zip(infos, summary, strict=True)
@@ -264,10 +268,7 @@ def due(day_start: int | None, db: str | None, learner: str | None, json_: bool)
     if not rows:
         err().print("The bank has no decks yet. Try: quizkit init, or quizkit compile CHAPTER.md --deck NAME")
         return
-    table = new_table("Deck", "Due", "New")
-    for row in rows:
-        table.add_row(escape(str(row["deck"])), str(row["due"]), str(row["new"]))
-    out().print(table)
+    print_table(("Deck", "Due", "New"), [(str(r["deck"]), str(r["due"]), str(r["new"])) for r in rows])
 
 
 @click.command()

@@ -14,25 +14,16 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 
 from quizkit.errors import DeckError, UnknownCardError, UnknownDeckError
-from quizkit.model import (
-    CardKind,
-    CardSpec,
-    CardState,
-    CardStyle,
-    CardView,
-    Choice,
-    DeckInfo,
-    DeckSummary,
-    ReviewRow,
-    SchedulerSwitch,
-    SyncReport,
-)
+from quizkit.model import CardKind, CardSpec, CardState, CardStyle, CardView, Choice, DeckInfo
+
+if TYPE_CHECKING:  # imported where built: quizkit.reports is off the start-up path
+    from quizkit.reports import DeckSummary, ReviewRow, SchedulerSwitch, SyncReport
 from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
 from quizkit.storage import cursors
 from quizkit.storage.db import OpenedDatabase, open_database, write_transaction
@@ -349,6 +340,8 @@ class Bank:
         progress: Callable[[int], None] | None = None,
     ) -> SyncReport:
         """Store a compiled deck: add, update, retire and revive cards in one transaction."""
+        from quizkit.reports import SyncReport
+
         report = SyncReport(deck=info.name)
         keyed: dict[str, tuple[int, CardSpec]] = {}
         for pos, spec in enumerate(specs):
@@ -506,6 +499,8 @@ class Bank:
                 else:
                     retired[r.deck_id] = retired.get(r.deck_id, 0) + r[3]
             due = self._per_deck_counts(conn, today)
+            from quizkit.reports import DeckSummary
+
             out = []
             for d in conn.execute(sa.select(decks).order_by(decks.c.name)):
                 by_kind = kinds.get(d.id, {})
@@ -685,32 +680,51 @@ class Bank:
                 q_rev = q_rev.where(cards.c.deck_id == deck_id)
             return int(conn.execute(q_new).scalar_one()), int(conn.execute(q_rev).scalar_one())
 
-    def due_summary(self, today: date, *, new_caps: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    def due_summary(
+        self,
+        today: date,
+        *,
+        new_caps: dict[str, int] | None = None,
+        due_caps: dict[str, int] | None = None,
+    ) -> list[dict[str, Any]]:
         """Due and new counts per deck for ``today``.
 
         Due reviews are counted from the learner/due index, so the cost follows
-        what is due, not the bank's size.  With ``new_caps`` (deck key -> the
-        most new cards that matter today) new cards are counted only up to the
-        cap, in source order; without it, all of them.
+        what is due, not the bank's size; new cards from the learner's cursor
+        (storage/cursors.py).  With ``new_caps`` / ``due_caps`` (deck key -> the
+        most that matter today, e.g. what today's limits leave) a deck's count
+        stops at its cap; decks not in a dict are counted in full.
         """
         st = card_states
-        with self.engine.connect() as conn:
-            due = dict(
-                conn.execute(
-                    sa.select(cards.c.deck_id, sa.func.count())
-                    .select_from(st.join(cards, cards.c.id == st.c.card_id))
-                    .where(
-                        st.c.learner == self.learner,
-                        st.c.due <= today,
-                        st.c.suspended.is_(False),
-                        st.c.last_review.is_not(None),
-                        cards.c.retired_at.is_(None),
-                    )
-                    .group_by(cards.c.deck_id)
-                ).all()
+        due_q = (
+            sa.select(cards.c.deck_id, sa.func.count())
+            .select_from(st.join(cards, cards.c.id == st.c.card_id))
+            .where(
+                st.c.learner == self.learner,
+                st.c.due <= today,
+                st.c.suspended.is_(False),
+                st.c.last_review.is_not(None),
+                cards.c.retired_at.is_(None),
             )
+        )
+        with self.engine.connect() as conn:
+            deck_rows = conn.execute(
+                sa.select(decks.c.id, decks.c.key, decks.c.name).order_by(decks.c.name)
+            ).all()
+            capped = {d.id: due_caps[d.key] for d in deck_rows if due_caps is not None and d.key in due_caps}
+            due: dict[int, int] = {}
+            if len(capped) < len(deck_rows):
+                due.update((r[0], int(r[1])) for r in conn.execute(due_q.group_by(cards.c.deck_id)))
+            for deck_id, cap in capped.items():
+                # Walk the due index only until the cap: 200 entries, not every overdue card.
+                limited = (
+                    due_q.with_only_columns(cards.c.id).where(cards.c.deck_id == deck_id).limit(max(cap, 0))
+                )
+                due[deck_id] = int(
+                    conn.execute(sa.select(sa.func.count()).select_from(limited.subquery())).scalar_one()
+                )
             rows = []
-            for d in conn.execute(sa.select(decks.c.id, decks.c.key, decks.c.name).order_by(decks.c.name)):
+            for d in deck_rows:
                 cap = None if new_caps is None else new_caps.get(d.key)
                 rows.append(
                     {"deck": d.name, "due": int(due.get(d.id, 0)), "new": self._count_new(conn, d.id, cap)}
@@ -1090,6 +1104,8 @@ class Bank:
         intervals and E-Factors.  One transaction; the log is not changed.
         Setting the scheduler a deck already uses changes nothing.
         """
+        from quizkit.reports import SchedulerSwitch
+
         with write_transaction(self.engine) as conn:
             row = self._deck_row(conn, deck)
             settings = json.loads(row.settings or "{}")
@@ -1255,6 +1271,8 @@ def _review_from_row(row: Row[Any]) -> ReviewRow:
         stability=m["stability_after"],
         difficulty=m["difficulty_after"],
     )
+    from quizkit.reports import ReviewRow
+
     return ReviewRow(
         id=m["id"],
         card_id=m["card_id"],

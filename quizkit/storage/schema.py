@@ -32,7 +32,6 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    text,
 )
 
 NAMING_CONVENTION = {
@@ -169,12 +168,9 @@ reviews = Table(
     Index("ix_reviews_learner_day", "learner", "study_day"),
     Index("ix_reviews_card", "card_id"),
     # Revision 0003: the few undo rows, found without scanning the log ("not undone" filters).
-    Index(
-        "ix_reviews_undoes",
-        "undoes",
-        sqlite_where=text("undoes IS NOT NULL"),
-        postgresql_where=text("undoes IS NOT NULL"),
-    ),
+    # A plain index: a partial one (WHERE undoes IS NOT NULL) needs dialect arguments, and
+    # validating postgresql_where imports the PostgreSQL dialect (~30 ms) on every start-up.
+    Index("ix_reviews_undoes", "undoes"),
 )
 
 # Revision 0003: where a learner's new cards start in a deck.  Every active card of the
