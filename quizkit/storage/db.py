@@ -63,10 +63,11 @@ def _sqlite_begin(conn: Connection) -> None:
     # busy_timeout instead of failing with "database is locked" on lock upgrade.
     # Readers start a plain (deferred) transaction: in WAL mode they never wait
     # for a writer, and a long `stats` never holds up a study session.
-    if conn.get_execution_options().get(WRITE_OPTION):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
+    # Straight to the driver: this runs before every transaction, and going through
+    # exec_driver_sql cost a statement's worth of SQLAlchemy bookkeeping per answer.
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    dbapi.execute("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 @contextmanager
