@@ -254,3 +254,32 @@ def test_neighbours_are_the_command_and_option_cards_around_a_card(bank: Bank) -
     assert len(bank.neighbours(specs[0].key("k8s"))) == len([n for n in range(0, 301) if n % 3 != 2])
     with pytest.raises(UnknownCardError):
         bank.neighbours("nope")
+
+
+@pytest.mark.parametrize("upsert", [True, False], ids=["upsert", "update-then-insert"])
+def test_answers_write_state_and_first_day_on_both_write_paths(
+    bank: Bank, upsert: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite and PostgreSQL write an answered state with one upsert; other databases update, then insert."""
+    from quizkit import sm2
+    from quizkit.storage import bank as bank_module
+
+    if not upsert:
+        monkeypatch.setattr(bank_module, "_UPSERTS", {"sqlite": None, "postgresql": None})
+    ps = spec("command:docker ps:meaning")
+    bank.sync_deck(DECK, [ps], now=NOW)
+    cid = ps.key("k8s")
+    first = sm2.review(CardState(), 4, DAY, now=NOW)
+    bank.record_review(
+        cid, before=CardState(), after=first, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
+    )
+    later, later_day = NOW.replace(day=28), date(2026, 11, 28)
+    second = sm2.review(first, 5, later_day, now=later)
+    bank.record_review(
+        cid, before=first, after=second, grade=5, kind="review", reviewed_at=later, study_day=later_day
+    )
+    assert bank.state(cid) == second
+    log = list(bank.review_log(card_id=cid))
+    assert [(r.kind, r.study_day) for r in log] == [("new", DAY), ("review", later_day)]
+    assert bank.studied_today(DAY) == (1, 0) and bank.studied_today(later_day) == (0, 1)
+    assert bank.new_cards() == []

@@ -240,6 +240,35 @@ _UPDATE_ANSWERED = (
         }
     )
 )
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_answered(dialect_name: str) -> Any:
+    """INSERT ... ON CONFLICT (card, learner) DO UPDATE for the answered state, or None.
+
+    SQLite and PostgreSQL share the syntax; one statement whether or not the card
+    had a state row (a new card's first answer creates it).  Other databases take
+    the UPDATE-then-INSERT path.
+    """
+    if dialect_name not in _UPSERTS:
+        if dialect_name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        elif dialect_name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            _UPSERTS[dialect_name] = None
+            return None
+        stmt = insert(card_states)
+        values = {name: stmt.excluded[name] for name in _STATE_VALUES if name != "first_review_day"}
+        values["first_review_day"] = sa.func.coalesce(
+            card_states.c.first_review_day, stmt.excluded.first_review_day
+        )
+        _UPSERTS[dialect_name] = stmt.on_conflict_do_update(
+            index_elements=[card_states.c.card_id, card_states.c.learner], set_=values
+        )
+    return _UPSERTS[dialect_name]
+
+
 _CARD_DECK = sa.select(cards.c.deck_id, cards.c.position).where(cards.c.id == sa.bindparam("b_card_id"))
 
 
@@ -894,8 +923,12 @@ class Bank:
                 if kind != "drill":
                     values = state_values(after, None)
                     del values["first_review_day"]
+                    upsert = _upsert_answered(conn.dialect.name)
                     params = {"b_card_id": card_id, "b_learner": self.learner, "b_first_day": study_day}
-                    if conn.execute(_UPDATE_ANSWERED, params | values).rowcount == 0:
+                    if upsert is not None:
+                        row = {"card_id": card_id, "learner": self.learner, "first_review_day": study_day}
+                        conn.execute(upsert, row | values)
+                    elif conn.execute(_UPDATE_ANSWERED, params | values).rowcount == 0:
                         conn.execute(
                             _INSERT_STATE,
                             {
@@ -907,8 +940,7 @@ class Bank:
                         )
                     if before.last_review is None and not before.suspended:
                         # A new card was introduced: the learner's new cards may start further on.
-                        deck_id = conn.execute(_CARD_DECK, {"b_card_id": card_id}).one().deck_id
-                        cursors.advance(conn, self.learner, deck_id)
+                        cursors.advance_past(conn, self.learner, card_id)
                 return int(pk[0])
         except sa.exc.IntegrityError:
             if not self._card_exists(card_id):

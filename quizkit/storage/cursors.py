@@ -92,6 +92,58 @@ def _first_new_position(conn: Connection, learner: str, deck_id: int, start: int
     return max(start, int(last) + 1) if last is not None else start
 
 
+def _advance_statement() -> sa.Update:
+    """One UPDATE that walks a cursor row forward from where it is to the next new card.
+
+    Built once (building statements costs more than running this one); the deck is
+    the one of card ``b_card_id``, so an answer needs no lookup first.
+    """
+    walked = cards.alias("walked")
+    seen = (
+        sa.exists()
+        .where(
+            _st.c.card_id == walked.c.id,
+            _st.c.learner == _cur.c.learner,
+            sa.or_(_st.c.last_review.is_not(None), _st.c.suspended.is_(True)),
+        )
+        .correlate_except(_st)  # the cursor row and the walked card come from outside
+    )
+    next_new = (
+        sa.select(walked.c.position)
+        .where(
+            walked.c.deck_id == _cur.c.deck_id,
+            walked.c.retired_at.is_(None),
+            walked.c.position >= _cur.c.position,
+            ~seen,
+        )
+        .order_by(walked.c.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+    past_end = (
+        sa.select(sa.func.coalesce(sa.func.max(walked.c.position) + 1, 0))
+        .where(walked.c.deck_id == _cur.c.deck_id)
+        .scalar_subquery()
+    )
+    deck_of_card = sa.select(cards.c.deck_id).where(cards.c.id == sa.bindparam("b_card_id")).scalar_subquery()
+    return (
+        sa.update(_cur)
+        .where(_cur.c.learner == sa.bindparam("b_learner"), _cur.c.deck_id == deck_of_card)
+        .values(position=sa.func.coalesce(next_new, past_end))
+    )
+
+
+_ADVANCE = _advance_statement()
+_DECK_OF_CARD = sa.select(cards.c.deck_id).where(cards.c.id == sa.bindparam("b_card_id"))
+
+
+def advance_past(conn: Connection, learner: str, card_id: str) -> None:
+    """``card_id`` stopped being new for ``learner``: move the cursor of its deck on (one statement)."""
+    if conn.execute(_ADVANCE, {"b_learner": learner, "b_card_id": card_id}).rowcount == 0:
+        deck_id = conn.execute(_DECK_OF_CARD, {"b_card_id": card_id}).scalar_one()
+        advance(conn, learner, deck_id)
+
+
 def advance(conn: Connection, learner: str, deck_id: int) -> None:
     """Move the learner's cursor forward past cards that are no longer new (creates the row)."""
     row = conn.execute(
