@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,6 +52,10 @@ def _compile_into_bank(
     from quizkit.loader import collect, store
 
     compiled = collect(paths, deck=deck)  # compile everything before opening the bank
+    # The compiled cards live until the end of the command: keep the cyclic GC from walking
+    # them again on every collection that opening the bank (Alembic on a new bank) and
+    # storing trigger — ~0.7 s on 100k cards.
+    gc.freeze()
     for c in compiled:
         if list_warnings:
             for w in c.warnings[:MAX_WARNINGS]:
