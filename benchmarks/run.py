@@ -644,11 +644,11 @@ def fig_review(b: Bench) -> None:
             "ms",
             "raw sqlite3 INSERT state + INSERT log + COMMIT (WAL)",
             med(c_ms),
-            None,  # not one of issue 8's targets: shown because new cards take one more statement
+            3.0,  # held to the same target as a review: it is also "one answered review"
             runs,
             samples=q_ms,
             baseline_samples=c_ms,
-            note="(the cursor move is a third statement)",
+            note="(three statements: the cursor moves too)",
         )
     )
 

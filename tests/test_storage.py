@@ -260,12 +260,12 @@ def test_neighbours_are_the_command_and_option_cards_around_a_card(bank: Bank) -
 def test_answers_write_state_and_first_day_on_both_write_paths(
     bank: Bank, upsert: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite and PostgreSQL write an answered state with one upsert; other databases update, then insert."""
+    """SQLite and PostgreSQL answer with prepared statements (log, upsert); others update, then insert."""
     from quizkit import sm2
     from quizkit.storage import bank as bank_module
 
     if not upsert:
-        monkeypatch.setattr(bank_module, "_UPSERTS", {"sqlite": None, "postgresql": None})
+        monkeypatch.setattr(bank_module, "_answer_statements", lambda dialect: None)
     ps = spec("command:docker ps:meaning")
     bank.sync_deck(DECK, [ps], now=NOW)
     cid = ps.key("k8s")
@@ -283,3 +283,44 @@ def test_answers_write_state_and_first_day_on_both_write_paths(
     assert [(r.kind, r.study_day) for r in log] == [("new", DAY), ("review", later_day)]
     assert bank.studied_today(DAY) == (1, 0) and bank.studied_today(later_day) == (0, 1)
     assert bank.new_cards() == []
+
+
+def test_unknown_cards_fail_cleanly_on_the_answer_path(bank: Bank) -> None:
+    from quizkit import sm2
+
+    after = sm2.review(CardState(), 4, DAY, now=NOW)
+    with pytest.raises(UnknownCardError):
+        bank.record_review(
+            "nope", before=CardState(), after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
+        )
+    assert list(bank.review_log()) == []  # nothing half-written
+
+
+def test_a_locked_bank_fails_an_answer_as_sqlalchemy_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prepared answer path raises SQLAlchemy's OperationalError (one-line CLI error); nothing written."""
+    import sqlalchemy as sa
+
+    from quizkit import sm2
+    from quizkit.storage import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "b.sqlite3"
+    b = open_bank(str(path), learner="ann")
+    ps = spec("command:docker ps:meaning")
+    b.sync_deck(DECK, [ps], now=NOW)
+    cid = ps.key("k8s")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    after = sm2.review(CardState(), 4, DAY, now=NOW)
+    with pytest.raises(sa.exc.OperationalError, match="locked"):
+        b.record_review(
+            cid, before=CardState(), after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
+        )
+    other.execute("ROLLBACK")
+    other.close()
+    assert list(b.review_log()) == [] and b.state(cid) == CardState()
+    b.record_review(cid, before=CardState(), after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY)
+    assert b.state(cid) == after
+    b.close()

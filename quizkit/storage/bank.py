@@ -12,12 +12,12 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.engine import Connection, Dialect, Engine, Row
 
 from quizkit.errors import DeckError, UnknownCardError, UnknownDeckError
 from quizkit.model import CardKind, CardSpec, CardState, CardStyle, CardView, Choice, DeckInfo
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported where built: quizkit.reports is off the start-up p
 from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
 from quizkit.storage import cursors
 from quizkit.storage.db import OpenedDatabase, open_database, write_transaction
+from quizkit.storage.prepared import Prepared, prepare, raw_write
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000  # rows per executemany batch on large compiles
@@ -267,6 +268,32 @@ def _upsert_answered(dialect_name: str) -> Any:
             index_elements=[card_states.c.card_id, card_states.c.learner], set_=values
         )
     return _UPSERTS[dialect_name]
+
+
+@dataclass(frozen=True)
+class _AnswerStatements:
+    log: Prepared
+    upsert: Prepared
+    advance: Prepared
+
+
+_ANSWER_STATEMENTS: dict[tuple[str, str], _AnswerStatements | None] = {}
+
+
+def _answer_statements(dialect: Dialect) -> _AnswerStatements | None:
+    """The answer path's statements, compiled once per dialect (None: use the Core path)."""
+    key = (dialect.name, str(dialect.paramstyle))
+    if key not in _ANSWER_STATEMENTS:
+        upsert = _upsert_answered(dialect.name)
+        if upsert is None:
+            return None
+        log_columns = [c.name for c in reviews.columns if c.name not in ("id", "first_day_before")]
+        _ANSWER_STATEMENTS[key] = _AnswerStatements(
+            log=prepare(_LOG_ANSWER.returning(reviews.c.id), dialect, log_columns),
+            upsert=prepare(upsert, dialect, ["card_id", "learner", *_STATE_VALUES]),
+            advance=prepare(cursors.ADVANCE, dialect),
+        )
+    return _ANSWER_STATEMENTS[key]
 
 
 _CARD_DECK = sa.select(cards.c.deck_id, cards.c.position).where(cards.c.id == sa.bindparam("b_card_id"))
@@ -897,55 +924,73 @@ class Bank:
             raise ValueError(f"grade must be 0-5, not {grade}")
         if kind == "drill":
             after = before
+        log = self._log_values(
+            card_id,
+            kind=kind,
+            before=before,
+            after=after,
+            reviewed_at=reviewed_at,
+            study_day=study_day,
+            grade=grade,
+            answer=answer,
+            duration_ms=duration_ms,
+            undoes=None,
+            scheduler=scheduler,
+        ) | {"b_card_id": card_id, "b_learner": self.learner}
+        # The state row: today is its first review day unless it already has one.
+        state = None if kind == "drill" else state_values(after, study_day)
+        introduced = state is not None and before.last_review is None and not before.suspended
         try:
-            with write_transaction(self.engine) as conn:
-                # Two statements on the usual path: the log row (which reads the first review
-                # day before the state changes) and the state update.
-                res = conn.execute(
-                    _LOG_ANSWER,
-                    self._log_values(
-                        card_id,
-                        kind=kind,
-                        before=before,
-                        after=after,
-                        reviewed_at=reviewed_at,
-                        study_day=study_day,
-                        grade=grade,
-                        answer=answer,
-                        duration_ms=duration_ms,
-                        undoes=None,
-                        scheduler=scheduler,
-                    )
-                    | {"b_card_id": card_id, "b_learner": self.learner},
-                )
-                pk = res.inserted_primary_key
-                assert pk is not None
-                if kind != "drill":
-                    values = state_values(after, None)
-                    del values["first_review_day"]
-                    upsert = _upsert_answered(conn.dialect.name)
-                    params = {"b_card_id": card_id, "b_learner": self.learner, "b_first_day": study_day}
-                    if upsert is not None:
-                        row = {"card_id": card_id, "learner": self.learner, "first_review_day": study_day}
-                        conn.execute(upsert, row | values)
-                    elif conn.execute(_UPDATE_ANSWERED, params | values).rowcount == 0:
-                        conn.execute(
-                            _INSERT_STATE,
-                            {
-                                "card_id": card_id,
-                                "learner": self.learner,
-                                **values,
-                                "first_review_day": study_day,
-                            },
-                        )
-                    if before.last_review is None and not before.suspended:
-                        # A new card was introduced: the learner's new cards may start further on.
-                        cursors.advance_past(conn, self.learner, card_id)
-                return int(pk[0])
+            prepared = _answer_statements(self.engine.dialect)
+            if prepared is not None:
+                review_id, cursor_missing = self._answer_prepared(prepared, card_id, log, state, introduced)
+            else:
+                review_id, cursor_missing = self._answer_core(card_id, log, state, introduced), False
         except sa.exc.IntegrityError:
             if not self._card_exists(card_id):
                 raise UnknownCardError(f"no card with id {card_id!r}") from None
             raise
+        if cursor_missing:  # the learner's first new card of this deck: create the cursor row
+            with write_transaction(self.engine) as conn:
+                cursors.advance_past(conn, self.learner, card_id)
+        return review_id
+
+    def _answer_prepared(
+        self,
+        prepared: _AnswerStatements,
+        card_id: str,
+        log: dict[str, Any],
+        state: dict[str, Any] | None,
+        introduced: bool,
+    ) -> tuple[int, bool]:
+        """An answer's writes as prepared statements: log row, state upsert, cursor move."""
+        cursor_missing = False
+        with raw_write(self.engine) as tx:
+            # The log row first: it reads the card's first review day before the state changes.
+            review_id = int(tx.run(prepared.log, log).fetchone()[0])
+            if state is not None:
+                tx.run(prepared.upsert, state | {"card_id": card_id, "learner": self.learner})
+                if introduced:  # a new card was introduced: the learner's new cards start further on
+                    moved = tx.run(prepared.advance, {"b_learner": self.learner, "b_card_id": card_id})
+                    cursor_missing = moved.rowcount == 0
+        return review_id, cursor_missing
+
+    def _answer_core(
+        self, card_id: str, log: dict[str, Any], state: dict[str, Any] | None, introduced: bool
+    ) -> int:
+        """The same writes through SQLAlchemy Core, for databases without INSERT ... ON CONFLICT."""
+        with write_transaction(self.engine) as conn:
+            pk = conn.execute(_LOG_ANSWER, log).inserted_primary_key
+            assert pk is not None
+            if state is not None:
+                values = dict(state)
+                first_day = values.pop("first_review_day")
+                params = {"b_card_id": card_id, "b_learner": self.learner, "b_first_day": first_day}
+                if conn.execute(_UPDATE_ANSWERED, params | values).rowcount == 0:
+                    conn.execute(_INSERT_STATE, {"card_id": card_id, "learner": self.learner, **state})
+                if introduced:
+                    cursors.advance_past(conn, self.learner, card_id)
+            return int(pk[0])
 
     def _card_exists(self, card_id: str) -> bool:
         with self.engine.connect() as conn:

@@ -133,13 +133,13 @@ def _advance_statement() -> sa.Update:
     )
 
 
-_ADVANCE = _advance_statement()
+ADVANCE = _advance_statement()  # prebuilt: bank.py also runs it as a prepared statement
 _DECK_OF_CARD = sa.select(cards.c.deck_id).where(cards.c.id == sa.bindparam("b_card_id"))
 
 
 def advance_past(conn: Connection, learner: str, card_id: str) -> None:
     """``card_id`` stopped being new for ``learner``: move the cursor of its deck on (one statement)."""
-    if conn.execute(_ADVANCE, {"b_learner": learner, "b_card_id": card_id}).rowcount == 0:
+    if conn.execute(ADVANCE, {"b_learner": learner, "b_card_id": card_id}).rowcount == 0:
         deck_id = conn.execute(_DECK_OF_CARD, {"b_card_id": card_id}).scalar_one()
         advance(conn, learner, deck_id)
 
