@@ -81,6 +81,18 @@ def check(bank: Bank, learners: list[str]) -> None:
             key = next(i.key for i in DECKS if i.name == row["deck"])
             assert row["new"] == min(4, len(walk_new(b, key))) and whole["new"] == len(walk_new(b, key))
             assert row["due"] == (min(2, whole["due"]) if key == "k8s" else whole["due"])
+    # quizkit due's sqlite3 path and the bank's SQLAlchemy path run the same SQL: same rows.
+    if bank.engine.dialect.name == "sqlite":
+        from quizkit.storage.due_queries import today_rows
+        from quizkit.storage.readers import SqliteReader, open_sqlite
+
+        con = open_sqlite(str(bank.engine.url.database))
+        assert con is not None
+        for learner in learners:
+            for day in (DAY, DAY + timedelta(days=2)):
+                fast = today_rows(SqliteReader(con), learner, day, lambda _s: (3, 5))
+                assert fast == Bank(bank._opened, learner).today_rows(day, lambda _s: (3, 5))
+        con.close()
     # The invariant itself, row by row.
     with bank.engine.connect() as conn:
         for cur in conn.execute(sa.select(new_card_cursors)):

@@ -7,6 +7,7 @@ cards.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -241,27 +242,30 @@ def due(day_start: int | None, db: str | None, learner: str | None, json_: bool)
       quizkit due
       quizkit due --json     # [{"deck": ..., "due": 3, "new": 20}, ...]
     """
-    with open_bank(db, learner) as bank:
-        hour = day_start if day_start is not None else DEFAULT_DAY_START
-        _moment, day = _study_day(hour)
-        left: dict[str, tuple[int, int]] = {}
-        infos = bank.list_deck_infos()
-        for info in infos:
-            new_done, reviews_done = bank.studied_today(day, deck=info.key)
-            left[info.key] = (
-                max(0, _setting(info.settings, "new_per_day", DEFAULT_NEW) - new_done),
-                max(0, _setting(info.settings, "reviews_per_day", DEFAULT_REVIEWS) - reviews_done),
-            )
-        # Only as many new cards as today's limit allows are counted: cheap on a big bank.
-        summary = bank.due_summary(
-            day,
-            new_caps={key: new for key, (new, _) in left.items()},
-            due_caps={key: reviews for key, (_, reviews) in left.items()},
+    from quizkit.config import default_learner, resolve_db
+    from quizkit.storage import due_queries
+    from quizkit.storage.readers import SqliteReader, open_sqlite
+
+    _moment, day = _study_day(day_start if day_start is not None else DEFAULT_DAY_START)
+
+    def limits(settings_json: str) -> tuple[int, int]:
+        settings = json.loads(settings_json)
+        return _setting(settings, "new_per_day", DEFAULT_NEW), _setting(
+            settings, "reviews_per_day", DEFAULT_REVIEWS
         )
-        rows = [
-            {"deck": counts["deck"], "due": min(counts["due"], left[info.key][1]), "new": counts["new"]}
-            for info, counts in zip(infos, summary, strict=True)
-        ]
+
+    # A SQLite bank at the current schema is read with sqlite3 alone (no SQLAlchemy to import:
+    # most of this command's time otherwise); anything else goes through open_bank, which
+    # creates, checks and migrates.  Both run the same SQL (storage/due_queries.py).
+    con = open_sqlite(resolve_db(db))
+    if con is not None:
+        try:
+            rows = due_queries.today_rows(SqliteReader(con), learner or default_learner(), day, limits)
+        finally:
+            con.close()
+    else:
+        with open_bank(db, learner) as bank:
+            rows = bank.today_rows(day, limits)
     if json_:
         print_json(rows)
         return

@@ -25,9 +25,10 @@ from quizkit.model import CardKind, CardSpec, CardState, CardStyle, CardView, Ch
 if TYPE_CHECKING:  # imported where built: quizkit.reports is off the start-up path
     from quizkit.reports import DeckSummary, ReviewRow, SchedulerSwitch, SyncReport
 from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
-from quizkit.storage import cursors
+from quizkit.storage import cursors, due_queries
 from quizkit.storage.db import OpenedDatabase, open_database, write_transaction
 from quizkit.storage.prepared import Prepared, prepare, raw_write
+from quizkit.storage.readers import SqlAlchemyReader
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000  # rows per executemany batch on large compiles
@@ -714,27 +715,13 @@ class Bank:
     def studied_today(self, today: date, *, deck: str | None = None) -> tuple[int, int]:
         """(new cards introduced, reviews done) on study day ``today``, for daily limits."""
         with self.engine.connect() as conn:
-            deck_id = self._deck_row(conn, deck).id if deck is not None else None
-            q_new = (
-                sa.select(sa.func.count())
-                .select_from(card_states.join(cards, cards.c.id == card_states.c.card_id))
-                .where(card_states.c.learner == self.learner, card_states.c.first_review_day == today)
-            )
-            undone = sa.select(reviews.c.undoes).where(reviews.c.undoes.is_not(None)).scalar_subquery()
-            q_rev = (
-                sa.select(sa.func.count())
-                .select_from(reviews.join(cards, cards.c.id == reviews.c.card_id))
-                .where(
-                    reviews.c.learner == self.learner,
-                    reviews.c.study_day == today,
-                    reviews.c.kind.in_(("review", "relearn")),
-                    reviews.c.id.not_in(undone),
-                )
-            )
-            if deck_id is not None:
-                q_new = q_new.where(cards.c.deck_id == deck_id)
-                q_rev = q_rev.where(cards.c.deck_id == deck_id)
-            return int(conn.execute(q_new).scalar_one()), int(conn.execute(q_rev).scalar_one())
+            reader = SqlAlchemyReader(conn)
+            if deck is not None:
+                deck_ids = [int(self._deck_row(conn, deck).id)]
+            else:
+                deck_ids = [int(d) for d in conn.execute(sa.select(decks.c.id)).scalars()]
+            counts = [due_queries.studied(reader, self.learner, today, d) for d in deck_ids]
+            return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
     def due_summary(
         self,
@@ -743,49 +730,28 @@ class Bank:
         new_caps: dict[str, int] | None = None,
         due_caps: dict[str, int] | None = None,
     ) -> list[dict[str, Any]]:
-        """Due and new counts per deck for ``today``.
+        """Due and new counts per deck for ``today`` (storage/due_queries.py).
 
-        Due reviews are counted from the learner/due index, so the cost follows
-        what is due, not the bank's size; new cards from the learner's cursor
-        (storage/cursors.py).  With ``new_caps`` / ``due_caps`` (deck key -> the
-        most that matter today, e.g. what today's limits leave) a deck's count
-        stops at its cap; decks not in a dict are counted in full.
+        With ``new_caps`` / ``due_caps`` (deck key -> the most that matter today,
+        e.g. what today's limits leave) a deck's count stops at its cap; decks not
+        in a dict are counted in full.
         """
-        st = card_states
-        due_q = (
-            sa.select(cards.c.deck_id, sa.func.count())
-            .select_from(st.join(cards, cards.c.id == st.c.card_id))
-            .where(
-                st.c.learner == self.learner,
-                st.c.due <= today,
-                st.c.suspended.is_(False),
-                st.c.last_review.is_not(None),
-                cards.c.retired_at.is_(None),
-            )
-        )
+        new_caps, due_caps = new_caps or {}, due_caps or {}
         with self.engine.connect() as conn:
-            deck_rows = conn.execute(
-                sa.select(decks.c.id, decks.c.key, decks.c.name).order_by(decks.c.name)
-            ).all()
-            capped = {d.id: due_caps[d.key] for d in deck_rows if due_caps is not None and d.key in due_caps}
-            due: dict[int, int] = {}
-            if len(capped) < len(deck_rows):
-                due.update((r[0], int(r[1])) for r in conn.execute(due_q.group_by(cards.c.deck_id)))
-            for deck_id, cap in capped.items():
-                # Walk the due index only until the cap: 200 entries, not every overdue card.
-                limited = (
-                    due_q.with_only_columns(cards.c.id).where(cards.c.deck_id == deck_id).limit(max(cap, 0))
-                )
-                due[deck_id] = int(
-                    conn.execute(sa.select(sa.func.count()).select_from(limited.subquery())).scalar_one()
-                )
-            rows = []
-            for d in deck_rows:
-                cap = None if new_caps is None else new_caps.get(d.key)
-                rows.append(
-                    {"deck": d.name, "due": int(due.get(d.id, 0)), "new": self._count_new(conn, d.id, cap)}
-                )
-            return rows
+            reader = SqlAlchemyReader(conn)
+            return [
+                {
+                    "deck": name,
+                    "due": due_queries.due_count(reader, self.learner, today, deck_id, due_caps.get(key)),
+                    "new": due_queries.new_count(reader, self.learner, deck_id, new_caps.get(key)),
+                }
+                for deck_id, key, name, _settings in reader.rows(due_queries.DECKS)
+            ]
+
+    def today_rows(self, today: date, limits: Callable[[str], tuple[int, int]]) -> list[dict[str, Any]]:
+        """What ``quizkit due`` shows (see :func:`quizkit.storage.due_queries.today_rows`)."""
+        with self.engine.connect() as conn:
+            return due_queries.today_rows(SqlAlchemyReader(conn), self.learner, today, limits)
 
     def _new_query(self, conn: Connection, deck_id: int) -> sa.Select[Any]:
         """This learner's new cards of one deck, in source order.
@@ -795,14 +761,6 @@ class Bank:
         """
         start = cursors.start_of(conn, self.learner, deck_id)
         return cursors.new_cards_query(deck_id, self.learner, start)
-
-    def _count_new(self, conn: Connection, deck_id: int, cap: int | None) -> int:
-        q = self._new_query(conn, deck_id)
-        if cap is not None:
-            if cap <= 0:
-                return 0
-            q = q.limit(cap)
-        return int(conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one())
 
     # -- learner state -------------------------------------------------------
     def _write_state(self, conn: Connection, card_id: str, state: CardState, first_day: date | None) -> None:
