@@ -622,12 +622,12 @@ class Bank:
                         continue
                     yield view
 
-    def neighbours(self, card_id: str, *, window: int = 300) -> list[CardView]:
+    def neighbours(self, card_id: str, *, window: int = 150) -> list[CardView]:
         """Active command and option cards of a card's deck within ``window`` cards of it in source order.
 
         Where multiple-choice distractors come from: the same chapter's commands and
         options, read from the (deck, position) index, so a 100k-card deck costs no
-        more than a small one.  A deck of up to ``2 * window`` cards gives all of them.
+        more than a small one.  A deck of at most ``window`` + 1 cards gives all of them.
         """
         with self.engine.connect() as conn:
             me = conn.execute(_CARD_DECK, {"b_card_id": card_id}).first()
