@@ -110,3 +110,40 @@ def test_open_without_create_does_not_make_files(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError, match="no such database"):
         open_database(str(tmp_path / "missing.sqlite3"), create=False)
     assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_revision_0003_gives_its_indexes_planner_statistics(tmp_path: Path) -> None:
+    """On an analysed SQLite bank the new indexes get statistics (without, `stats` chose a worse plan)."""
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+
+    from quizkit import sm2
+    from quizkit.model import CardKind, CardSpec, CardState, CardStyle, DeckInfo
+    from quizkit.storage.bank import open_bank
+
+    now, day = datetime(2026, 11, 27, 9, tzinfo=UTC), date(2026, 11, 27)
+    with open_bank(str(tmp_path / "b.sqlite3"), learner="ann") as bank:
+        specs = [
+            CardSpec(kind=CardKind.CONCEPT, style=CardStyle.BASIC, front=f"q{n}", back="b", fact=f"f{n}")
+            for n in range(3)
+        ]
+        bank.sync_deck(DeckInfo(key="k", name="K"), specs, now=now)
+        for view in bank.new_cards():
+            after = sm2.review(CardState(), 4, day, now=now)
+            bank.record_review(
+                view.id, before=CardState(), after=after, grade=4, kind="new", reviewed_at=now, study_day=day
+            )
+        bank.undo_last(now=now, study_day=day)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+        conn.exec_driver_sql("ANALYZE")
+    upgrade(engine)
+    with engine.connect() as conn:
+        analysed = set(conn.exec_driver_sql("SELECT idx FROM sqlite_stat1").scalars())
+    assert {"ix_card_states_learner_first_day", "ix_reviews_undoes"} <= analysed
+    engine.dispose()

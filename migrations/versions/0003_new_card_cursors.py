@@ -53,6 +53,17 @@ def upgrade() -> None:
     op.create_index("ix_card_states_learner_first_day", "card_states", ["learner", "first_review_day"])
     op.create_index("ix_reviews_undoes", "reviews", ["undoes"])
     op.execute(FILL)
+    # Planner statistics for the new indexes, where the bank keeps them: on a SQLite bank
+    # analysed before (quizkit analyses after large loads), an index without statistics
+    # looks better than it is, and `quizkit stats` chose it over a scan (+35 % on 1M rows).
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        if bind.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+            op.execute("ANALYZE ix_card_states_learner_first_day")
+            op.execute("ANALYZE ix_reviews_undoes")
+    elif bind.dialect.name == "postgresql":
+        op.execute("ANALYZE card_states")
+        op.execute("ANALYZE reviews")
 
 
 def downgrade() -> None:
