@@ -278,12 +278,12 @@ class _AnswerStatements:
     advance: Prepared
 
 
-_ANSWER_STATEMENTS: dict[tuple[str, str], _AnswerStatements | None] = {}
+_ANSWER_STATEMENTS: dict[tuple[str, str, str], _AnswerStatements | None] = {}
 
 
 def _answer_statements(dialect: Dialect) -> _AnswerStatements | None:
     """The answer path's statements, compiled once per dialect (None: use the Core path)."""
-    key = (dialect.name, str(dialect.paramstyle))
+    key = (dialect.name, str(dialect.driver), str(dialect.paramstyle))  # SQL and value conversion
     if key not in _ANSWER_STATEMENTS:
         upsert = _upsert_answered(dialect.name)
         if upsert is None:
