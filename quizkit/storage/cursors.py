@@ -36,15 +36,6 @@ _cur = new_card_cursors
 _st = card_states
 
 
-def _seen(learner: sa.ColumnElement[str] | str) -> sa.Exists:
-    """The card ``cards.c.id`` has been reviewed or suspended by ``learner``."""
-    return sa.exists().where(
-        _st.c.card_id == cards.c.id,
-        _st.c.learner == learner,
-        sa.or_(_st.c.last_review.is_not(None), _st.c.suspended.is_(True)),
-    )
-
-
 def new_cards_query(deck_id: int, learner: str, start: int) -> sa.Select[tuple[str]]:
     """Ids of ``learner``'s new cards of a deck from position ``start`` on, in source order.
 
@@ -73,30 +64,12 @@ def start_of(conn: Connection, learner: str, deck_id: int) -> int:
     return int(pos) if pos is not None else 0
 
 
-def _first_new_position(conn: Connection, learner: str, deck_id: int, start: int) -> int:
-    """Position of the learner's first new card at or after ``start``; past the end if none."""
-    found = conn.execute(
-        sa.select(cards.c.position)
-        .where(
-            cards.c.deck_id == deck_id,
-            cards.c.retired_at.is_(None),
-            cards.c.position >= start,
-            ~_seen(learner),
-        )
-        .order_by(cards.c.position)
-        .limit(1)
-    ).scalar_one_or_none()
-    if found is not None:
-        return int(found)
-    last = conn.execute(sa.select(sa.func.max(cards.c.position)).where(cards.c.deck_id == deck_id)).scalar()
-    return max(start, int(last) + 1) if last is not None else start
+def _walk(deck_id: sa.ColumnElement[int]) -> sa.Update:
+    """An UPDATE moving cursor rows forward, each from where it is to its learner's next new card.
 
-
-def _advance_statement() -> sa.Update:
-    """One UPDATE that walks a cursor row forward from where it is to the next new card.
-
-    Built once (building statements costs more than running this one); the deck is
-    the one of card ``b_card_id``, so an answer needs no lookup first.
+    Past the deck's last card when there is none.  Rows of the deck ``deck_id`` (an
+    expression: a bind parameter, or the deck of a card); built once, because building
+    statements costs more than running this one.
     """
     walked = cards.alias("walked")
     seen = (
@@ -125,15 +98,21 @@ def _advance_statement() -> sa.Update:
         .where(walked.c.deck_id == _cur.c.deck_id)
         .scalar_subquery()
     )
-    deck_of_card = sa.select(cards.c.deck_id).where(cards.c.id == sa.bindparam("b_card_id")).scalar_subquery()
     return (
-        sa.update(_cur)
-        .where(_cur.c.learner == sa.bindparam("b_learner"), _cur.c.deck_id == deck_of_card)
-        .values(position=sa.func.coalesce(next_new, past_end))
+        sa.update(_cur).where(_cur.c.deck_id == deck_id).values(position=sa.func.coalesce(next_new, past_end))
     )
 
 
-ADVANCE = _advance_statement()  # prebuilt: bank.py also runs it as a prepared statement
+# A card's learner stopped seeing it as new: that learner's cursor of the card's deck.
+# Prebuilt; bank.py also runs it as a prepared statement on every first answer.
+ADVANCE = _walk(
+    sa.select(cards.c.deck_id).where(cards.c.id == sa.bindparam("b_card_id")).scalar_subquery()
+).where(_cur.c.learner == sa.bindparam("b_learner"))
+_WALK_DECK = _walk(sa.bindparam("b_deck_id"))  # every cursor row of a deck
+_WALK_LEARNER = _WALK_DECK.where(_cur.c.learner == sa.bindparam("b_learner"))  # one learner's
+_HAS_ROW = sa.select(_cur.c.position).where(
+    _cur.c.learner == sa.bindparam("b_learner"), _cur.c.deck_id == sa.bindparam("b_deck_id")
+)
 _DECK_OF_CARD = sa.select(cards.c.deck_id).where(cards.c.id == sa.bindparam("b_card_id"))
 
 
@@ -145,18 +124,11 @@ def advance_past(conn: Connection, learner: str, card_id: str) -> None:
 
 
 def advance(conn: Connection, learner: str, deck_id: int) -> None:
-    """Move the learner's cursor forward past cards that are no longer new (creates the row)."""
-    row = conn.execute(
-        sa.select(_cur.c.position).where(_cur.c.learner == learner, _cur.c.deck_id == deck_id)
-    ).first()
-    start = int(row.position) if row is not None else 0
-    pos = _first_new_position(conn, learner, deck_id, start)
-    if row is None:
-        conn.execute(sa.insert(_cur).values(learner=learner, deck_id=deck_id, position=pos))
-    elif pos != start:
-        conn.execute(
-            sa.update(_cur).where(_cur.c.learner == learner, _cur.c.deck_id == deck_id).values(position=pos)
-        )
+    """Move the learner's cursor forward past cards that are no longer new (creates the row at 0 first)."""
+    params = {"b_learner": learner, "b_deck_id": deck_id}
+    if conn.execute(_HAS_ROW, params).first() is None:
+        conn.execute(sa.insert(_cur).values(learner=learner, deck_id=deck_id, position=0))
+    conn.execute(_WALK_LEARNER, params)
 
 
 def lower(conn: Connection, deck_id: int, position: int, *, learner: str | None = None) -> None:
@@ -170,10 +142,8 @@ def lower(conn: Connection, deck_id: int, position: int, *, learner: str | None 
 
 
 def advance_deck(conn: Connection, deck_id: int) -> None:
-    """:func:`advance` every cursor of a deck (after a compile lowered them)."""
-    learners = conn.execute(sa.select(_cur.c.learner).where(_cur.c.deck_id == deck_id)).scalars().all()
-    for learner in learners:
-        advance(conn, learner, deck_id)
+    """:func:`advance` every cursor of a deck (after a compile lowered them): one statement."""
+    conn.execute(_WALK_DECK, {"b_deck_id": deck_id})
 
 
 def rebuild(conn: Connection, deck_ids: Iterable[int] | None = None) -> None:
@@ -193,5 +163,6 @@ def rebuild(conn: Connection, deck_ids: Iterable[int] | None = None) -> None:
     pairs = conn.execute(pairs_q).all()
     conn.execute(delete)
     for learner, deck_id in pairs:
-        pos = _first_new_position(conn, learner, deck_id, 0)
-        conn.execute(sa.insert(_cur).values(learner=learner, deck_id=deck_id, position=pos))
+        conn.execute(sa.insert(_cur).values(learner=learner, deck_id=deck_id, position=0))
+    for deck_id in {deck_id for _learner, deck_id in pairs}:
+        advance_deck(conn, deck_id)
