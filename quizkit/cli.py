@@ -82,7 +82,7 @@ class LazyGroup(click.Group):
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(f"{where}{exc.strerror or exc}") from None
         except Exception as exc:
-            if type(exc).__module__.startswith("sqlalchemy"):
+            if type(exc).__module__.startswith(("sqlalchemy", "sqlite3")):  # sqlite3: due/stats read paths
                 orig = getattr(exc, "orig", None) or exc
                 raise click.ClickException(f"database error: {str(orig).splitlines()[0]}") from None
             if os.environ.get("QUIZKIT_DEBUG"):

@@ -209,3 +209,18 @@ def test_plain_tables_align_wide_characters(capsys: pytest.CaptureFixture[str]) 
     print_table(("Deck", "Due", "New"), [("容器", "3", "20"), ("Kubernetes", "12", "0")])
     lines = capsys.readouterr().out.splitlines()
     assert lines == [" Deck        Due  New", " 容器        3    20", " Kubernetes  12   0"]
+
+
+def test_a_damaged_bank_read_by_due_is_a_one_line_database_error(tmp_path: Path) -> None:
+    """due's sqlite3 read path reports a broken bank like the SQLAlchemy path: one line, exit 1."""
+    import sqlite3
+
+    db = tmp_path / "b.sqlite3"
+    build_bank(db)
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE new_card_cursors")  # the schema says 0003, the table is gone
+    con.commit()
+    con.close()
+    result = CliRunner().invoke(cli, ["due", "--db", str(db)], env={"QUIZKIT_NOW": NOON})
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: database error: no such table: new_card_cursors"
