@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -441,7 +442,28 @@ REVIEW_SQL_INSERT_STATE = (
 )
 
 
+def _iso(day: object) -> str | None:
+    return day.isoformat() if day is not None else None  # type: ignore[attr-defined]
+
+
+def _raw_state(a: Any) -> tuple[Any, ...]:
+    """The state columns REVIEW_SQL_UPDATE / _INSERT_STATE write, as sqlite3 parameters."""
+    return (_iso(a.due), a.interval, a.ef, a.repetitions, a.lapses, a.suspended, a.leech)
+
+
+def _raw_log(card_id: str, kind: str, s: Any, a: Any, stamp: str, day: str) -> tuple[Any, ...]:
+    """REVIEW_SQL_INSERT's parameters: the answer, the state before (``s``) and after (``a``)."""
+    last_before = stamp if s.last_review is not None else None
+    return (
+        (card_id, synth.LEARNER, stamp, day, kind, 4, None, 4200, None)
+        + (_iso(s.due), s.interval, s.ef, s.repetitions, s.lapses, s.suspended, s.leech, last_before, None)
+        + _raw_state(a)
+        + (stamp,)
+    )
+
+
 def fig_review(b: Bench) -> None:
+    """One answer committed: to a due card, and the first answer to a new card, each vs raw sqlite3."""
     from quizkit import sm2
     from quizkit.storage.bank import open_bank
 
@@ -453,94 +475,56 @@ def fig_review(b: Bench) -> None:
         f"{synth.size_label(b.size)} bank"
     )
     bank = open_bank(str(db), learner=synth.LEARNER)
-    today = synth.TODAY
-    views = bank.due_cards(today, limit=2 * n + 10)
-    moment = synth.NOW
-    jobs = []
-    for i, view in enumerate(views[: 2 * n + 2]):
-        after = sm2.review(view.state, 4, today, now=moment)
-        jobs.append((view, after, i))
-    qk_jobs, raw_jobs = jobs[0::2], jobs[1::2]
-
+    today, moment = synth.TODAY, synth.NOW
+    day = today.isoformat()
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")  # quizkit's setting (storage/db.py)
     stamp = moment.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def quizkit_one() -> float:
-        view, after, _ = qk_jobs.pop()
-        start = time.perf_counter()
-        bank.record_review(
-            view.id,
-            before=view.state,
-            after=after,
-            grade=4,
-            kind="review",
-            reviewed_at=moment,
-            study_day=today,
-            answer=None,
-            duration_ms=4200,
-        )
-        return time.perf_counter() - start
+    def measure(
+        views: list[Any], kind: str, raw_state: Callable[[str, Any], None]
+    ) -> tuple[list[float], ...]:
+        """Alternate quizkit's and the raw answers over ``views`` (every other card each); ms."""
+        jobs = [(v, sm2.review(v.state, 4, today, now=moment)) for v in views[: 2 * n + 2]]
+        qk_jobs, raw_jobs = jobs[0::2][::-1], jobs[1::2][::-1]  # popped in order: new cards in source order
 
-    def raw_one() -> float:
-        view, after, _ = raw_jobs.pop()
-        s, a = view.state, after
-        start = time.perf_counter()
-        con.execute("BEGIN")
-        con.execute(
-            REVIEW_SQL_UPDATE,
-            (
-                a.due.isoformat() if a.due else None,
-                a.interval,
-                a.ef,
-                a.repetitions,
-                a.lapses,
-                a.suspended,
-                a.leech,
-                stamp,
-                None,
+        def quizkit_one() -> float:
+            view, after = qk_jobs.pop()
+            start = time.perf_counter()
+            bank.record_review(
                 view.id,
-                synth.LEARNER,
-            ),
-        )
-        con.execute(
-            REVIEW_SQL_INSERT,
-            (
-                view.id,
-                synth.LEARNER,
-                stamp,
-                today.isoformat(),
-                "review",
-                4,
-                None,
-                4200,
-                None,
-                s.due.isoformat() if s.due else None,
-                s.interval,
-                s.ef,
-                s.repetitions,
-                s.lapses,
-                s.suspended,
-                s.leech,
-                stamp,
-                None,
-                a.due.isoformat() if a.due else None,
-                a.interval,
-                a.ef,
-                a.repetitions,
-                a.lapses,
-                a.suspended,
-                a.leech,
-                stamp,
-            ),
-        )
-        con.execute("COMMIT")
-        return time.perf_counter() - start
+                before=view.state,
+                after=after,
+                grade=4,
+                kind=kind,
+                reviewed_at=moment,
+                study_day=today,
+                answer=None,
+                duration_ms=4200,
+            )
+            return time.perf_counter() - start
 
-    runs = min(n, len(raw_jobs) - 1, len(qk_jobs) - 1)
-    q, c = alternate(quizkit_one, raw_one, runs)
-    q_ms, c_ms = [x * 1000 for x in q], [x * 1000 for x in c]
+        def raw_one() -> float:
+            view, after = raw_jobs.pop()
+            start = time.perf_counter()
+            con.execute("BEGIN")
+            raw_state(view.id, after)
+            con.execute(REVIEW_SQL_INSERT, _raw_log(view.id, kind, view.state, after, stamp, day))
+            con.execute("COMMIT")
+            return time.perf_counter() - start
+
+        runs = min(n, len(raw_jobs) - 1, len(qk_jobs) - 1)
+        q, c = alternate(quizkit_one, raw_one, runs)
+        return [x * 1000 for x in q], [x * 1000 for x in c]
+
+    def update_state(card_id: str, a: Any) -> None:
+        con.execute(REVIEW_SQL_UPDATE, (*_raw_state(a), stamp, None, card_id, synth.LEARNER))
+
+    def insert_state(card_id: str, a: Any) -> None:
+        con.execute(REVIEW_SQL_INSERT_STATE, (card_id, synth.LEARNER, *_raw_state(a), stamp, day))
+
+    q_ms, c_ms = measure(bank.due_cards(today, limit=2 * n + 10), "review", update_state)
     b.add(
         Figure(
             f"one answered review committed (state + log), {synth.size_label(b.size)} bank",
@@ -549,94 +533,16 @@ def fig_review(b: Bench) -> None:
             "raw sqlite3 UPDATE + INSERT + COMMIT (WAL)",
             med(c_ms),
             3.0,
-            runs,
+            len(q_ms),
             samples=q_ms,
             baseline_samples=c_ms,
         )
     )
-
     # The first answer of a new card: the state row is created, and the learner's
     # new-card cursor moves on (storage/cursors.py).  Baseline: INSERT state + INSERT log.
-    new_views = bank.new_cards(limit=2 * n + 2)
-    new_jobs = [(v, sm2.review(v.state, 4, today, now=moment)) for v in new_views]
-    qk_new, raw_new = new_jobs[0::2][::-1], new_jobs[1::2][::-1]
-
-    def quizkit_first() -> float:
-        view, after = qk_new.pop()
-        start = time.perf_counter()
-        bank.record_review(
-            view.id,
-            before=view.state,
-            after=after,
-            grade=4,
-            kind="new",
-            reviewed_at=moment,
-            study_day=today,
-            answer=None,
-            duration_ms=4200,
-        )
-        return time.perf_counter() - start
-
-    def raw_first() -> float:
-        view, after = raw_new.pop()
-        s, a = view.state, after
-        start = time.perf_counter()
-        con.execute("BEGIN")
-        con.execute(
-            REVIEW_SQL_INSERT_STATE,
-            (
-                view.id,
-                synth.LEARNER,
-                a.due.isoformat() if a.due else None,
-                a.interval,
-                a.ef,
-                a.repetitions,
-                a.lapses,
-                a.suspended,
-                a.leech,
-                stamp,
-                today.isoformat(),
-            ),
-        )
-        con.execute(
-            REVIEW_SQL_INSERT,
-            (
-                view.id,
-                synth.LEARNER,
-                stamp,
-                today.isoformat(),
-                "new",
-                4,
-                None,
-                4200,
-                None,
-                None,
-                s.interval,
-                s.ef,
-                s.repetitions,
-                s.lapses,
-                s.suspended,
-                s.leech,
-                None,
-                None,
-                a.due.isoformat() if a.due else None,
-                a.interval,
-                a.ef,
-                a.repetitions,
-                a.lapses,
-                a.suspended,
-                a.leech,
-                stamp,
-            ),
-        )
-        con.execute("COMMIT")
-        return time.perf_counter() - start
-
-    runs = min(n, len(raw_new) - 1, len(qk_new) - 1)
-    q, c = alternate(quizkit_first, raw_first, runs)
+    q_ms, c_ms = measure(bank.new_cards(limit=2 * n + 2), "new", insert_state)
     con.close()
     bank.close()
-    q_ms, c_ms = [x * 1000 for x in q], [x * 1000 for x in c]
     b.add(
         Figure(
             f"first answer of a new card (state + log + cursor), {synth.size_label(b.size)} bank",
@@ -645,7 +551,7 @@ def fig_review(b: Bench) -> None:
             "raw sqlite3 INSERT state + INSERT log + COMMIT (WAL)",
             med(c_ms),
             3.0,  # held to the same target as a review: it is also "one answered review"
-            runs,
+            len(q_ms),
             samples=q_ms,
             baseline_samples=c_ms,
             note="(three statements: the cursor moves too)",
