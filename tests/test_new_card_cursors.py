@@ -42,6 +42,15 @@ def spec(n: int, back: str = "b") -> CardSpec:
     )
 
 
+def learn_first(bank: Bank, n: int, *, deck: str | None = None) -> None:
+    """Answer the first ``n`` new cards (of ``deck``), in order, with grade 4 on DAY."""
+    for view in bank.new_cards(deck=deck, limit=n):
+        after = sm2.review(view.state, 4, DAY, now=NOW)
+        bank.record_review(
+            view.id, before=view.state, after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
+        )
+
+
 def walk_new(bank: Bank, deck_key: str) -> list[str]:
     """The learner's new cards of a deck, by looking at every card (no cursor)."""
     with bank.engine.connect() as conn:
@@ -198,11 +207,7 @@ def _random_writers(bank: Bank, seed: int, *, steps: int) -> None:
 def test_cursor_moves_past_the_cards_a_learner_has_seen(tmp_path: Path) -> None:
     bank = open_bank(str(tmp_path / "b.sqlite3"), learner="ann")
     bank.sync_deck(DECKS[0], [spec(n) for n in range(10)], now=NOW)
-    for view in bank.new_cards(limit=4):
-        after = sm2.review(view.state, 4, DAY, now=NOW)
-        bank.record_review(
-            view.id, before=view.state, after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
-        )
+    learn_first(bank, 4)
     with bank.engine.connect() as conn:
         assert cursors.start_of(conn, "ann", 1) == 4
         assert cursors.start_of(conn, "bob", 1) == 0  # no row: from the top
@@ -220,11 +225,7 @@ def test_cursor_moves_past_the_cards_a_learner_has_seen(tmp_path: Path) -> None:
 def test_imports_and_copies_keep_cursors_true(tmp_path: Path) -> None:
     src = open_bank(str(tmp_path / "src.sqlite3"), learner="ann")
     src.sync_deck(DECKS[0], [spec(n) for n in range(12)], now=NOW)
-    for view in src.new_cards(limit=5):
-        after = sm2.review(view.state, 4, DAY, now=NOW)
-        src.record_review(
-            view.id, before=view.state, after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
-        )
+    learn_first(src, 5)
     dst = open_bank(str(tmp_path / "dst.sqlite3"), learner="ann")
     dst.sync_deck(DECKS[0], [spec(n) for n in range(12)], now=NOW)
     assert len(dst.new_cards()) == 12
@@ -259,12 +260,7 @@ def _reviewed_bank(url: str) -> Bank:
     for info in DECKS:
         bank.sync_deck(info, [spec(n + 100 * DECKS.index(info)) for n in range(10)], now=NOW)
     for learner, n in (("ann", 6), ("bob", 1)):
-        b = Bank(bank._opened, learner)
-        for view in b.new_cards(deck="k8s", limit=n):
-            after = sm2.review(view.state, 4, DAY, now=NOW)
-            b.record_review(
-                view.id, before=view.state, after=after, grade=4, kind="new", reviewed_at=NOW, study_day=DAY
-            )
+        learn_first(Bank(bank._opened, learner), n, deck="k8s")
     bank.set_suspended(bank.new_cards(deck="k8s")[1].id, True, now=NOW, study_day=DAY)
     return bank
 
