@@ -8,8 +8,6 @@ review log is append-only; an undo is itself a log row.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -26,109 +24,16 @@ if TYPE_CHECKING:  # imported where built: quizkit.reports is off the start-up p
     from quizkit.reports import DeckSummary, ReviewRow, SchedulerSwitch, SyncReport
 from quizkit.schedulers import SETTINGS, Answer, Policy, policy_from_settings, replay, scheduler_of
 from quizkit.storage import cursors, due_queries
+from quizkit.storage import rows as R
 from quizkit.storage.db import OpenedDatabase, open_database, write_transaction
 from quizkit.storage.prepared import Prepared, prepare, raw_write
 from quizkit.storage.readers import SqlAlchemyReader
+from quizkit.storage.rows import ROW_COLUMNS, CardRow, card_rows, dumps
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000  # rows per executemany batch on large compiles
 _CONFIG_KEYS = frozenset(SETTINGS)  # deck settings `quizkit config` may set
 _SCHEDULING_KINDS = ("new", "review", "relearn")  # log rows that moved a schedule
-
-
-def content_hash(spec: CardSpec) -> str:
-    """What a learner sees; moving a card within its file is not an update."""
-    return str(_card_values(spec)["content_hash"])
-
-
-# One encoder for every dump: ``json.dumps`` with keyword arguments builds a new one per call.
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-_JSON_STR = json.encoder.encode_basestring  # a str as JSON, non-ASCII kept (what _JSON does for a str)
-
-
-def _dumps(value: object) -> str:
-    return _JSON(value)
-
-
-@functools.lru_cache(maxsize=65536)
-def _dumps_strs(value: tuple[str, ...]) -> str:
-    """JSON list of a tuple of strings (sections, tags, media, aliases repeat across cards)."""
-    return _JSON(list(value)) if value else "[]"
-
-
-_VALUE_COLS = (
-    "fact",
-    "kind",
-    "style",
-    "front",
-    "back",
-    "section",
-    "source_file",
-    "source_line",
-    "tags",
-    "media",
-    "hint",
-    "aliases",
-    "choices",
-    "extra",
-    "content_hash",
-)  # the keys of _card_values, in order
-
-
-def _card_values(spec: CardSpec) -> dict[str, Any]:
-    section = _dumps_strs(tuple(spec.section))
-    tags = _dumps_strs(tuple(spec.tags))
-    media = _dumps_strs(tuple(spec.media))
-    aliases = _dumps_strs(tuple(spec.aliases))
-    choices = _JSON([[c.text, c.correct] for c in spec.choices]) if spec.choices else "[]"
-    # content_hash: SHA-1 of the compact JSON list [kind, style, front, back, section, tags,
-    # media, hint, aliases, choices, extra], assembled from the dumps above.
-    raw = "".join(
-        (
-            "[",
-            _JSON_STR(str(spec.kind)),
-            ",",
-            _JSON_STR(str(spec.style)),
-            ",",
-            _JSON_STR(spec.front),
-            ",",
-            _JSON_STR(spec.back),
-            ",",
-            section,
-            ",",
-            tags,
-            ",",
-            media,
-            ",",
-            "null" if spec.hint is None else _JSON_STR(spec.hint),
-            ",",
-            aliases,
-            ",",
-            choices,
-            ",",
-            _JSON_STR(spec.extra),
-            "]",
-        )
-    )
-    return {
-        "fact": spec.fact,
-        "kind": str(spec.kind),
-        "style": str(spec.style),
-        "front": spec.front,
-        "back": spec.back,
-        "section": section,
-        "source_file": spec.source_file,
-        "source_line": spec.source_line,
-        "tags": tags,
-        "media": media,
-        "hint": spec.hint,
-        "aliases": aliases,
-        "choices": choices,
-        "extra": spec.extra,
-        "content_hash": hashlib.sha1(raw.encode("utf-8")).hexdigest(),
-    }
 
 
 def _spec_from_row(row: Row[Any]) -> CardSpec:
@@ -397,21 +302,35 @@ class Bank:
         progress: Callable[[int], None] | None = None,
     ) -> SyncReport:
         """Store a compiled deck: add, update, retire and revive cards in one transaction."""
+        return self.sync_rows(info, card_rows(specs, info.key), now=now, progress=progress)
+
+    def sync_rows(
+        self,
+        info: DeckInfo,
+        rows: Sequence[CardRow],
+        *,
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> SyncReport:
+        """:meth:`sync_deck` for cards already made rows by :func:`quizkit.storage.rows.card_rows`.
+
+        ``rows`` must have been made with ``info.key``: the deck key is part of each id.
+        """
         from quizkit.reports import SyncReport
 
+        ID, HASH, FILE, LINE = R.ID, R.HASH, R.SOURCE_FILE, R.SOURCE_LINE
         report = SyncReport(deck=info.name)
-        keyed: dict[str, tuple[int, CardSpec]] = {}
-        for pos, spec in enumerate(specs):
-            cid = spec.key(info.key)
-            if cid in keyed:
-                first = keyed[cid][1]
+        keyed: dict[str, int] = {}  # card id -> position (index in rows)
+        for pos, row in enumerate(rows):
+            first = keyed.setdefault(row[ID], pos)
+            if first != pos:
+                section = R.row_section(row)
                 raise DeckError(
-                    f"two cards test the same fact {spec.fact!r} in section "
-                    f"{' > '.join(spec.section) or '(top)'} (first at {first.source})",
-                    file=spec.source_file or None,
-                    line=spec.source_line or None,
+                    f"two cards test the same fact {row[R.FACT]!r} in section "
+                    f"{' > '.join(section) or '(top)'} (first at {rows[first][FILE]}:{rows[first][LINE]})",
+                    file=row[FILE] or None,
+                    line=row[LINE] or None,
                 )
-            keyed[cid] = (pos, spec)
         with write_transaction(self.engine) as conn:
             deck_id = self._upsert_deck(conn, info, now)
             cols = [
@@ -428,8 +347,7 @@ class Bank:
             }
             # New cards go in as plain tuples through the driver's executemany (no per-row
             # SQLAlchemy parameter processing); ``now`` is converted once by the column type.
-            insert_cols: tuple[str, ...] = ("id", "deck_id", "position", "retired_at", "created_at")
-            insert_cols += ("updated_at", *_VALUE_COLS)
+            insert_cols = ("deck_id", "position", "retired_at", "created_at", "updated_at", *ROW_COLUMNS)
             stamp_type = cards.c.created_at.type
             to_db = stamp_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
             db_now = to_db(now) if to_db is not None else now
@@ -437,26 +355,22 @@ class Bank:
             updates: list[dict[str, Any]] = []
             moves: list[dict[str, Any]] = []
             done = 0
-            for cid, (pos, spec) in keyed.items():
-                values = _card_values(spec)
+            for pos, row in enumerate(rows):
+                cid = row[ID]
                 old = existing.get(cid)
                 if old is None:
-                    inserts.append((cid, deck_id, pos, None, db_now, db_now, *values.values()))
+                    inserts.append((deck_id, pos, None, db_now, db_now, *row))
                     report.added.append(cid)
-                elif old[1] is not None or old[0] != values["content_hash"]:
+                elif old[1] is not None or old[0] != row[HASH]:
+                    values = dict(zip(R.VALUE_COLUMNS, row[1:], strict=True))
                     updates.append(
                         {"b_id": cid, "position": pos, "retired_at": None, "updated_at": now, **values}
                     )
                     (report.revived if old[1] is not None else report.updated).append(cid)
                 else:
-                    if old[2] != (pos, spec.source_file, spec.source_line):
+                    if old[2] != (pos, row[FILE], row[LINE]):
                         moves.append(
-                            {
-                                "b_id": cid,
-                                "position": pos,
-                                "source_file": spec.source_file,
-                                "source_line": spec.source_line,
-                            }
+                            {"b_id": cid, "position": pos, "source_file": row[FILE], "source_line": row[LINE]}
                         )
                     report.unchanged.append(cid)
                 done += 1
@@ -470,9 +384,9 @@ class Bank:
                 conn.exec_driver_sql(sql, inserts)
             else:
                 stamps = {"created_at": now, "updated_at": now}
-                rows = [dict(zip(insert_cols, r, strict=True)) | stamps for r in inserts]
-                for i in range(0, len(rows), CHUNK):
-                    conn.execute(sa.insert(cards), rows[i : i + CHUNK])
+                dicts = [dict(zip(insert_cols, r, strict=True)) | stamps for r in inserts]
+                for i in range(0, len(dicts), CHUNK):
+                    conn.execute(sa.insert(cards), dicts[i : i + CHUNK])
             if updates:
                 stmt = (
                     sa.update(cards)
@@ -501,7 +415,7 @@ class Bank:
                 )
             # Added, revived, changed or moved cards may be new below a learner's cursor.
             placed = (
-                [r[2] for r in inserts] + [u["position"] for u in updates] + [m["position"] for m in moves]
+                [r[1] for r in inserts] + [u["position"] for u in updates] + [m["position"] for m in moves]
             )
             if placed:
                 cursors.lower(conn, deck_id, min(placed))
@@ -518,7 +432,7 @@ class Bank:
             "description": info.description,
             "anki_id": info.anki_id,
             "source_dir": info.source_dir,
-            "settings": _dumps(info.settings),
+            "settings": dumps(info.settings),
             "updated_at": now,
         }
         row = conn.execute(sa.select(decks.c.id, decks.c.settings).where(decks.c.key == info.key)).first()
@@ -527,7 +441,7 @@ class Bank:
             # a scheduler changed by deck.toml replays the log (issue 10).
             old = json.loads(row.settings or "{}")
             merged = {**{k: v for k, v in old.items() if k in _CONFIG_KEYS}, **info.settings}
-            values["settings"] = _dumps(merged)
+            values["settings"] = dumps(merged)
             conn.execute(sa.update(decks).where(decks.c.id == row.id).values(**values))
             if scheduler_of(merged) != scheduler_of(old):
                 self._replay_deck(conn, int(row.id), policy_from_settings(merged))
@@ -1119,7 +1033,7 @@ class Bank:
             row = self._deck_row(conn, deck)
             settings = {**json.loads(row.settings or "{}"), key: value}
             conn.execute(
-                sa.update(decks).where(decks.c.id == row.id).values(settings=_dumps(settings), updated_at=now)
+                sa.update(decks).where(decks.c.id == row.id).values(settings=dumps(settings), updated_at=now)
             )
             return _deck_from_row(conn.execute(sa.select(decks).where(decks.c.id == row.id)).one())
 
@@ -1150,7 +1064,7 @@ class Bank:
             if policy.scheduler == old:
                 return SchedulerSwitch(deck=row.name, before=old, after=old)
             conn.execute(
-                sa.update(decks).where(decks.c.id == row.id).values(settings=_dumps(settings), updated_at=now)
+                sa.update(decks).where(decks.c.id == row.id).values(settings=dumps(settings), updated_at=now)
             )
             states, answers, learners = self._replay_deck(conn, int(row.id), policy, progress)
             return SchedulerSwitch(
