@@ -7,6 +7,7 @@ chapter, a folder of chapters) and compiles it without touching the bank;
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quizkit.errors import InputError
-from quizkit.model import CardSpec, ChapterResult, DeckInfo, SyncReport, Warning_, deck_key_from_name
+from quizkit.model import ChapterResult, DeckInfo, SyncReport, Warning_, deck_key_from_name
+from quizkit.storage.rows import CardRow, card_rows
 
 if TYPE_CHECKING:
     from quizkit.storage.bank import Bank
@@ -23,22 +25,34 @@ if TYPE_CHECKING:
 
 @dataclass
 class CompiledDeck:
+    """A deck ready to store: its cards as ``cards`` rows (:mod:`quizkit.storage.rows`)."""
+
     info: DeckInfo
-    cards: list[CardSpec]
-    chapters: list[ChapterResult] = field(default_factory=list)
+    rows: list[CardRow]
     warnings: list[Warning_] = field(default_factory=list)
 
 
-def collect(paths: Sequence[Path], *, deck: str | None = None) -> list[CompiledDeck]:
+def _chapter_rows(deck_key: str, result: ChapterResult) -> tuple[list[CardRow], list[Warning_]]:
+    # Runs where the chapter was compiled: in a parallel compile, a worker process.
+    return card_rows(result.cards, deck_key), result.warnings
+
+
+def collect(
+    paths: Sequence[Path], *, deck: str | None = None, meanwhile: Callable[[], None] | None = None
+) -> list[CompiledDeck]:
     """Compile ``paths``: each deck folder is its own deck; chapters form one deck.
 
     Chapters (files or folders of Markdown) go into the deck named ``deck``,
-    or one named after the first path.  Nothing is written anywhere.
+    or one named after the first path.  Nothing is written anywhere.  ``meanwhile``
+    (idempotent: it may run once per folder) runs while a large folder compiles in
+    worker processes; see :func:`quizkit.compiler.chapter.compile_files`.
     """
     if not paths:
         raise InputError("no chapter or deck folder given")
     decks: list[CompiledDeck] = []
-    chapters: list[ChapterResult] = []
+    chapters: list[tuple[list[CardRow], list[Warning_]]] = []
+    name = deck or _default_name(paths[0])  # the deck of any chapters given
+    prepare = functools.partial(_chapter_rows, deck_key_from_name(name))
     for path in paths:
         if path.is_dir() and (path / "deck.toml").is_file():
             from quizkit.authoring.deckdir import compile_deck, load_deck
@@ -54,19 +68,18 @@ def collect(paths: Sequence[Path], *, deck: str | None = None) -> list[CompiledD
                     source_dir=info.source_dir,
                     settings=info.settings,
                 )
-            decks.append(CompiledDeck(info, list(build.cards), list(build.chapters), list(build.warnings)))
+            decks.append(CompiledDeck(info, card_rows(build.cards, info.key), list(build.warnings)))
         else:
             from quizkit.compiler import compile_path
 
-            chapters.extend(compile_path(path))
+            chapters.extend(compile_path(path, prepare, meanwhile=meanwhile))
     if chapters:
-        name = deck or _default_name(paths[0])
         first = Path(paths[0]).resolve()
         source_dir = first if first.is_dir() else first.parent
-        cards = [card for ch in chapters for card in ch.cards]
-        warnings = [w for ch in chapters for w in ch.warnings]
+        rows = [row for ch_rows, _ in chapters for row in ch_rows]
+        warnings = [w for _, ch_warnings in chapters for w in ch_warnings]
         info = DeckInfo(key=deck_key_from_name(name), name=name, source_dir=str(source_dir))
-        decks.append(CompiledDeck(info, cards, chapters, warnings))
+        decks.append(CompiledDeck(info, rows, warnings))
     return decks
 
 
@@ -86,7 +99,7 @@ def store(
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return bank.sync_deck(compiled.info, compiled.cards, now=now, progress=progress)
+        return bank.sync_rows(compiled.info, compiled.rows, now=now, progress=progress)
     finally:
         if was_enabled:
             gc.enable()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -272,3 +273,36 @@ def test_export_lists_at_most_twenty_missing_images(tmp_path: Path) -> None:
     lines = err.strip().splitlines()
     assert lines[0] == "Warning: 25 image(s) not found, not packed:"
     assert len(lines) == 22 and lines[-1] == "  … and 5 more (--json lists them all)"
+
+
+def test_a_large_folder_compiled_by_workers_stores_what_a_serial_compile_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers build the card rows (ids, JSON columns, hashes); the bank must not tell."""
+    sources = sorted((Path(__file__).parent / "fixtures" / "chapters").glob("*.md"))
+    folder = tmp_path / "notes"
+    for i in range(70):  # above PARALLEL_MIN_FILES
+        dest = folder / f"part{i // 10}" / f"ch{i:02d}.md"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        text = sources[i % len(sources)].read_text(encoding="utf-8")
+        # Every heading numbered: the same fact under the same heading twice is an error.
+        text = re.sub(r"(?m)^(\S.*)\n(=+|-+)$", rf"\1 {i}\n\2", text)  # setext headings
+        dest.write_text(re.sub(r"(?m)^(#{1,6} .*)$", rf"\1 {i}", text), encoding="utf-8")
+    banks = {}
+    for jobs in ("1", "2"):
+        banks[jobs] = tmp_path / f"bank-{jobs}.sqlite3"
+        code, out, err = run(
+            "compile", str(folder), "--deck", "Notes", "--json",
+            env={"QUIZKIT_DB": str(banks[jobs]), "QUIZKIT_COMPILE_JOBS": jobs},
+        )  # fmt: skip
+        assert code == 0, err
+        assert json.loads(out)[0]["added"] > 1000
+
+    def cards(bank: Path) -> list[tuple[object, ...]]:
+        con = sqlite3.connect(bank)
+        try:
+            return con.execute("SELECT * FROM cards ORDER BY position").fetchall()
+        finally:
+            con.close()
+
+    assert cards(banks["1"]) == cards(banks["2"])

@@ -1,7 +1,8 @@
 """A chapter folder compiled in forked processes gives what the serial loop gives.
 
-Same results in the same order, the same first error (file:line), and a child that
-dies only costs time: its files are compiled by the parent.
+Same results in the same order, the same first error (file:line), and a worker that
+dies only costs time: its files are compiled by the parent.  Workers parse while the
+parent loads jieba, then ask the parent to cut their sentences.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from quizkit.compiler import chapter, compile_path
+from quizkit.compiler import chapter, compile_path, prose, segment
 from quizkit.errors import ChapterError, InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,6 +44,36 @@ def _folder(tmp_path: Path, n: int) -> Path:
 def _compile(folder: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", str(jobs))
     return list(compile_path(folder))
+
+
+def _forget_cuts() -> None:
+    segment._cut_cached.cache_clear()
+    prose._cjk_terms.cache_clear()
+    prose._paragraph_sentences.cache_clear()
+
+
+@pytest.fixture
+def no_jieba_yet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process as if it had not cut a sentence yet (jieba's module may stay imported)."""
+    _forget_cuts()
+    monkeypatch.setattr(segment, "_CUT", None)
+    monkeypatch.setattr(segment, "_LOADED", False)
+    yield
+    _forget_cuts()
+
+
+@pytest.fixture
+def replies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sentences this process cut for its workers."""
+    served: list[str] = []
+    real = chapter._reply
+
+    def counting(fd: int, sentence: str) -> None:
+        served.append(sentence)
+        real(fd, sentence)
+
+    monkeypatch.setattr(chapter, "_reply", counting)
+    return served
 
 
 def _error(folder: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -78,19 +111,136 @@ def test_parallel_raises_the_first_error_in_file_order(
     )
 
 
-def test_a_child_that_dies_costs_only_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("step", ["_parse_file", "_finish"])
+def test_a_worker_that_dies_costs_only_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, step: str
+) -> None:
     folder = _folder(tmp_path, 70)
     serial = _compile(folder, 1, monkeypatch)
+    _forget_cuts()
+    monkeypatch.setattr(segment, "_LOADED", False)
     parent = os.getpid()
-    real = chapter.compile_file
+    real = getattr(chapter, step)
+    calls = [0]
 
-    def dying(path: Path, **kwargs: object) -> object:
-        if os.getpid() != parent:
-            os._exit(3)  # the child is killed in the middle of its first file
-        return real(path, **kwargs)  # type: ignore[arg-type]
+    def dying(*args: object) -> object:
+        calls[0] += 1
+        if os.getpid() != parent and calls[0] == 3:
+            os._exit(3)  # killed in the middle of its third chapter (parsing, or asking for cuts)
+        return real(*args)
 
-    monkeypatch.setattr(chapter, "compile_file", dying)
+    monkeypatch.setattr(chapter, step, dying)
     assert _compile(folder, 2, monkeypatch) == serial
+
+
+def test_workers_ask_the_parent_for_cuts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: list[str]
+) -> None:
+    folder = _folder(tmp_path, 70)
+    serial = _compile(folder, 1, monkeypatch)
+    assert segment.loaded()
+    _forget_cuts()
+    monkeypatch.setattr(segment, "_CUT", None)
+    monkeypatch.setattr(segment, "_LOADED", False)
+    assert _compile(folder, 2, monkeypatch) == serial
+    assert replies, "the workers cut nothing through the parent"
+    # Each worker asks once per distinct sentence: at most twice per sentence in all.
+    assert max(replies.count(s) for s in set(replies)) <= 2
+
+
+def test_workers_parse_while_the_parent_loads_jieba(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None
+) -> None:
+    folder = _folder(tmp_path, 70)
+    serial = _compile(folder, 1, monkeypatch)
+    _forget_cuts()
+    monkeypatch.setattr(segment, "_CUT", None)
+    monkeypatch.setattr(segment, "_LOADED", False)
+    log = tmp_path / "parsed.log"
+    real_parse = chapter._parse_file
+
+    def logged(path: Path) -> object:
+        parsed = real_parse(path)
+        with log.open("a") as f:  # one short line per append: lines from two workers never mix
+            f.write(f"{time.monotonic()}\n")
+        return parsed
+
+    real_load = segment.load
+    loaded_at: list[float] = []
+
+    def slow_load() -> None:
+        time.sleep(1.0)  # a slow dictionary load: the workers must not wait for it to parse
+        real_load()
+        loaded_at.append(time.monotonic())
+
+    monkeypatch.setattr(chapter, "_parse_file", logged)
+    monkeypatch.setattr(segment, "load", slow_load)
+    assert _compile(folder, 2, monkeypatch) == serial
+    stamps = [float(line) for line in log.read_text().split()]
+    assert len(stamps) == 70 and len(loaded_at) == 1
+    assert sum(t < loaded_at[0] for t in stamps) >= 35  # most chapters were parsed during the load
+
+
+def test_prepare_runs_where_the_chapter_was_compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path, 70)
+
+    def prepare(result: object) -> tuple[int, str]:
+        return os.getpid(), result.path  # type: ignore[attr-defined]
+
+    monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "2")
+    parallel = compile_path(folder, prepare)
+    monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "1")
+    serial = compile_path(folder, prepare)
+    assert [path for _, path in parallel] == [path for _, path in serial]
+    assert {pid for pid, _ in serial} == {os.getpid()}
+    assert os.getpid() not in {pid for pid, _ in parallel}
+
+
+def _count(result: object) -> int:
+    return len(result.cards)  # type: ignore[attr-defined]
+
+
+def test_meanwhile_runs_once_with_workers_and_never_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 70)
+    calls: list[int] = []
+    monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "2")
+    compile_path(folder, _count, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+    monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "1")
+    compile_path(folder, _count, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+
+
+def test_a_cut_that_fails_in_the_parent_is_redone_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: list[str]
+) -> None:
+    folder = _folder(tmp_path, 70)
+    serial = _compile(folder, 1, monkeypatch)
+    _forget_cuts()
+    monkeypatch.setattr(segment, "_CUT", None)
+    monkeypatch.setattr(segment, "_LOADED", False)
+    real = segment.posseg_cut
+    failing = [True]
+
+    def flaky(sentence: str) -> list[tuple[str, str]]:
+        if failing[0]:
+            raise MemoryError("no room for the dictionary")
+        return real(sentence)
+
+    # Workers asking the parent get an error back and stop; the parent then compiles
+    # their chapters itself, with its own (now working) segmenter.
+    monkeypatch.setattr(segment, "posseg_cut", flaky)
+    real_serve = chapter._serve
+
+    def serve_then_heal(*args: object) -> None:
+        real_serve(*args)  # type: ignore[arg-type]
+        failing[0] = False
+
+    monkeypatch.setattr(chapter, "_serve", serve_then_heal)
+    assert _compile(folder, 2, monkeypatch) == serial
+    assert replies
 
 
 def test_serial_for_few_files_threads_or_no_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,8 +260,8 @@ def test_serial_for_few_files_threads_or_no_setting(monkeypatch: pytest.MonkeyPa
         thread.join()
 
 
-def test_an_english_folder_does_not_load_jieba_before_forking(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_english_folder_never_loads_jieba(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: list[str]
 ) -> None:
     folder = tmp_path / "en"
     folder.mkdir()
@@ -119,7 +269,9 @@ def test_an_english_folder_does_not_load_jieba_before_forking(
         shutil.copy(REPO / "tests" / "fixtures" / "chapters" / "en-git-cheatsheet.md", folder / f"{i}.md")
     assert not chapter._needs_segmenter(sorted(folder.glob("*.md")))
     assert chapter._needs_segmenter(sorted((REPO / "tests" / "fixtures" / "chapters").glob("*.md")))
-    assert _compile(folder, 2, monkeypatch) == _compile(folder, 1, monkeypatch)
+    parallel = _compile(folder, 2, monkeypatch)
+    assert not segment.loaded() and not replies
+    assert parallel == _compile(folder, 1, monkeypatch)
 
 
 def test_errors_are_chapter_errors_in_a_parallel_compile(

@@ -40,6 +40,12 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
         yield lambda n: bar.advance(task, n)
 
 
+def _load_storage_code() -> None:
+    import alembic.command  # noqa: F401 - creating or upgrading a bank runs Alembic
+
+    import quizkit.storage.bank  # noqa: F401
+
+
 def _compile_into_bank(
     paths: list[Path],
     deck: str | None,
@@ -51,7 +57,9 @@ def _compile_into_bank(
 ) -> None:
     from quizkit.loader import collect, store
 
-    compiled = collect(paths, deck=deck)  # compile everything before opening the bank
+    # Compile everything before opening the bank; a large folder compiles in worker
+    # processes while this one loads the storage code.
+    compiled = collect(paths, deck=deck, meanwhile=_load_storage_code)
     # The compiled cards live until the end of the command: keep the cyclic GC from walking
     # them again on every collection that opening the bank (Alembic on a new bank) and
     # storing trigger — ~0.7 s on 100k cards.
@@ -71,7 +79,7 @@ def _compile_into_bank(
     with open_bank(db, learner) as bank:
         moment = now()
         for c in compiled:
-            with _progress(len(c.cards), f"Storing {c.info.name}") as advance:
+            with _progress(len(c.rows), f"Storing {c.info.name}") as advance:
                 reports.append(store(bank, c, now=moment, progress=advance))
     if json_:
         print_json([{"deck": r.deck, **r.counts()} for r in reports])

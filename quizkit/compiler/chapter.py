@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import gc
 import os
 import pickle
 import re
+import select
+import selectors
 import signal
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar, overload
 from urllib.parse import unquote
 
 from quizkit.commandline import command_identity as _command_identity
 from quizkit.compiler import segment
 from quizkit.compiler.blocks import Block, parse_blocks
-from quizkit.compiler.extract import CommandFact, OptionFact, extract_commands
+from quizkit.compiler.extract import CommandFact, Facts, OptionFact, extract_commands
 from quizkit.compiler.prose import ConceptFact, extract_concepts
 from quizkit.errors import ChapterError, InputError
 from quizkit.model import CardKind, CardSpec, CardStyle, ChapterResult, MediaRef, Warning_
 
 # shlex is the slowest step per command; chapters repeat commands (aliases, owners).
 command_identity = functools.lru_cache(maxsize=65536)(_command_identity)
+
+T = TypeVar("T")
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 _REMOTE_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//|^data:", re.IGNORECASE)
@@ -79,9 +86,7 @@ def _command_cards(out: _Cards, facts: list[CommandFact], source_file: str) -> N
     for f in merged:
         ident = command_identity(f.command)
         main_id = ident
-        aliases = tuple(
-            a for a in dict.fromkeys(f.aliases) if a.strip() and command_identity(a) != main_id
-        )
+        aliases = tuple(a for a in dict.fromkeys(f.aliases) if a.strip() and command_identity(a) != main_id)
         tags = _tags(f.section, CardKind.COMMAND)
         common = {
             "kind": CardKind.COMMAND,
@@ -198,8 +203,20 @@ def _media(
     return refs, warnings, by_section
 
 
-def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -> ChapterResult:
-    """Compile Markdown ``text``; images resolve against ``base_dir`` (default: the file's folder)."""
+@dataclass
+class _Parsed:
+    """A chapter after the steps that never need jieba: parsing, media, command facts."""
+
+    source_file: str
+    empty: bool
+    blocks: list[Block]
+    media_refs: list[MediaRef]
+    warnings: list[Warning_]
+    media: dict[tuple[str, ...], list[str]]
+    facts: Facts
+
+
+def _parse(text: str, source_file: str, base_dir: Path | None) -> _Parsed:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
@@ -209,16 +226,29 @@ def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -
         base_dir = Path(source_file).parent
     media_refs, warnings, media = _media(blocks, source_file, base_dir)
     facts = extract_commands(blocks)
-    concepts = extract_concepts(blocks, facts.used, media)
+    return _Parsed(source_file, not text.strip(), blocks, media_refs, warnings, media, facts)
+
+
+def _finish(parsed: _Parsed) -> ChapterResult:
+    """Concept cards (which may segment Chinese sentences) and the chapter's cards."""
+    source_file = parsed.source_file
+    concepts = extract_concepts(parsed.blocks, parsed.facts.used, parsed.media)
     out = _Cards(source_file)
-    _command_cards(out, facts.commands, source_file)
-    _option_cards(out, facts.options, source_file)
-    _concept_cards(out, concepts, source_file, media)
+    _command_cards(out, parsed.facts.commands, source_file)
+    _option_cards(out, parsed.facts.options, source_file)
+    _concept_cards(out, concepts, source_file, parsed.media)
     cards = sorted(out.values(), key=lambda c: c.source_line)
+    warnings = parsed.warnings
     if not cards:
-        what = "empty chapter" if not text.strip() else "no cards found in chapter"
-        warnings.append(Warning_(source_file, 1, what))
-    return ChapterResult(path=source_file, cards=cards, media=media_refs, warnings=warnings)
+        warnings.append(
+            Warning_(source_file, 1, "empty chapter" if parsed.empty else "no cards found in chapter")
+        )
+    return ChapterResult(path=source_file, cards=cards, media=parsed.media_refs, warnings=warnings)
+
+
+def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -> ChapterResult:
+    """Compile Markdown ``text``; images resolve against ``base_dir`` (default: the file's folder)."""
+    return _finish(_parse(text, source_file, base_dir))
 
 
 def _decode(data: bytes, display: str) -> str:
@@ -237,6 +267,15 @@ def _decode(data: bytes, display: str) -> str:
 def compile_file(path: Path, *, display_path: str | None = None) -> ChapterResult:
     """Compile one chapter file; unreadable input is an InputError naming the file."""
     display = display_path if display_path is not None else str(path)
+    return compile_text(_read(path, display), source_file=display, base_dir=path.parent)
+
+
+def _parse_file(path: Path) -> _Parsed:
+    display = str(path)
+    return _parse(_read(path, display), display, path.parent)
+
+
+def _read(path: Path, display: str) -> str:
     if path.is_dir():
         raise InputError("is a directory, not a chapter file", file=display)
     try:
@@ -245,7 +284,7 @@ def compile_file(path: Path, *, display_path: str | None = None) -> ChapterResul
         raise InputError("no such file", file=display) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", file=display) from None
-    return compile_text(_decode(data, display), source_file=display, base_dir=path.parent)
+    return _decode(data, display)
 
 
 def chapter_files(folder: Path) -> list[Path]:
@@ -259,12 +298,29 @@ def chapter_files(folder: Path) -> list[Path]:
     )
 
 
-def compile_path(path: Path) -> list[ChapterResult]:
-    """A chapter file, or every ``*.md`` / ``*.markdown`` under a directory (sorted)."""
+@overload
+def compile_path(path: Path) -> list[ChapterResult]: ...
+@overload
+def compile_path(
+    path: Path, prepare: Callable[[ChapterResult], T], *, meanwhile: Callable[[], None] | None = None
+) -> list[T]: ...
+def compile_path(
+    path: Path,
+    prepare: Callable[[ChapterResult], Any] | None = None,
+    *,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[Any]:
+    """A chapter file, or every ``*.md`` / ``*.markdown`` under a directory (sorted).
+
+    ``prepare`` turns each chapter's result into what the caller keeps; in a parallel
+    compile it runs in the worker processes, and ``meanwhile`` runs in this one while
+    they work (see :func:`compile_files`).
+    """
     if not path.exists():
         raise InputError("no such file or directory", file=str(path))
     if not path.is_dir():
-        return [compile_file(path)]
+        result = compile_file(path)
+        return [prepare(result) if prepare is not None else result]
     files = chapter_files(path)
     if not files:
         raise InputError("no Markdown chapters (*.md, *.markdown) in directory", file=str(path))
@@ -272,30 +328,45 @@ def compile_path(path: Path) -> list[ChapterResult]:
     _MEDIA_SEEN = {}
     try:
         with paused_gc():
-            return compile_files(files)
+            return compile_files(files, prepare, meanwhile=meanwhile)
     finally:
         _MEDIA_SEEN = None
 
 
-def compile_files(files: list[Path]) -> list[ChapterResult]:
-    """``[compile_file(p) for p in files]``, in forked processes when there are many files.
+def compile_files(
+    files: list[Path],
+    prepare: Callable[[ChapterResult], Any] | None = None,
+    *,
+    meanwhile: Callable[[], None] | None = None,
+) -> list[Any]:
+    """``[prepare(compile_file(p)) for p in files]``, in worker processes when there are many files.
 
     Same results in the same order, and the same exception as the serial loop (the
-    first failing file's): see :func:`_compile_forked`.
+    first failing file's): see :func:`_compile_forked`.  ``prepare`` (default: keep the
+    :class:`ChapterResult`) runs where the chapter was compiled, so a worker sends back
+    only what the caller needs.  ``meanwhile`` is work the caller needs next (importing
+    the storage code): with workers, this process runs it while they compile;
+    otherwise it is not called.
     """
+    prep = prepare if prepare is not None else _same
     jobs = _jobs(len(files))
     if jobs <= 1:
-        return [compile_file(p) for p in files]
-    return _compile_forked(files, jobs)
+        return [prep(compile_file(p)) for p in files]
+    return _compile_forked(files, jobs, prep, meanwhile)
+
+
+def _same(result: ChapterResult) -> ChapterResult:
+    return result
 
 
 # Below this many chapters a compile takes well under a second and forking does not pay.
 PARALLEL_MIN_FILES = 64
-_CHUNK_RECORD = struct.Struct("<I")
+_RECORD = struct.Struct("<I")  # a chunk start on the work queue; a message length elsewhere
+_SEND_EVERY = 16  # chapters per message from a worker to the parent
 
 
 def _jobs(n_files: int) -> int:
-    """Processes for compiling ``n_files`` chapters: ``QUIZKIT_COMPILE_JOBS``, else the CPUs."""
+    """Worker processes for compiling ``n_files`` chapters: ``QUIZKIT_COMPILE_JOBS``, else the CPUs."""
     setting = os.environ.get("QUIZKIT_COMPILE_JOBS", "").strip()
     if setting:
         try:
@@ -318,68 +389,223 @@ def _jobs(n_files: int) -> int:
     return max(1, min(jobs, n_files))
 
 
-def _compile_forked(files: list[Path], jobs: int) -> list[ChapterResult]:
-    """Compile ``files`` in this process and ``jobs - 1`` forked children.
+@dataclass
+class _Worker:
+    pid: int
+    results: int  # read end: length-prefixed pickled [(file index, prepared result), ...]
+    requests: int  # read end: length-prefixed sentences to cut
+    replies: int  # write end: length-prefixed pickled cuts
+    # Pipe ends are -1 once closed; pid is 0 once the worker has been waited for.
 
-    Work is handed out in contiguous chunks of files through a pipe (one 4-byte chunk
-    start per read), so a process slowed by other load simply takes fewer chunks.  Each
-    child sends back its results pickled; a child that fails on a file stops there and
-    sends what it has.  Afterwards this process compiles every file that has no result
-    (one a child failed on, one left by a child that died) in order, so an error is
-    raised here, by the serial code, for the first failing file: one line naming file
-    and line, exactly as without children.
+
+def _compile_forked(
+    files: list[Path],
+    jobs: int,
+    prepare: Callable[[ChapterResult], Any],
+    meanwhile: Callable[[], None] | None,
+) -> list[Any]:
+    """Compile ``files`` in ``jobs`` forked worker processes; this process coordinates.
+
+    Work goes out in contiguous chunks of files through a pipe (one 4-byte chunk start
+    per read), so a worker slowed by other load simply takes fewer chunks.
+
+    jieba's dictionary takes about a second to load, and most chapters need it only at
+    the end, for the copula sentences of their prose.  So the workers start at once
+    and parse (Markdown, media, command facts: :func:`_parse`); meanwhile this process
+    loads jieba.  When it has, it closes the *gate* pipe, and the workers finish their
+    parsed chapters and every later one (:func:`_finish`), asking this process for each
+    sentence to cut (one round trip per distinct sentence and worker).  Then this
+    process runs ``meanwhile``, and serves the workers until they are done.
+
+    A worker sends its prepared results every few chapters; one that fails on a file
+    stops there.  Afterwards this process compiles every file without a result (one a
+    worker failed on, one left by a worker that died) in order, so an error is raised
+    here, by the serial code, for the first failing file: one line naming file and
+    line, exactly as without workers.
     """
     n = len(files)
-    if _needs_segmenter(files):
-        segment.load()  # once, shared by the children, instead of once per process
+    cut_here = segment.loaded()  # jieba already in memory: the workers inherit it
     chunk = max(2, -(-n // (jobs * 24)))
-    results: list[ChapterResult | None] = [None] * n
+    results: list[Any] = [None] * n
+    done = [False] * n
     queue_r, queue_w = os.pipe()
     try:
-        _write_all(queue_w, b"".join(_CHUNK_RECORD.pack(start) for start in range(0, n, chunk)))
+        _write_all(queue_w, b"".join(_RECORD.pack(start) for start in range(0, n, chunk)))
     finally:
         os.close(queue_w)
-    children: list[tuple[int, int]] = []  # (pid, read end of its result pipe)
+    gate_r, gate_w = os.pipe()
+    workers: list[_Worker] = []
     try:
-        for _ in range(jobs - 1):
-            result_r, result_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                status = 1
-                try:
-                    os.close(result_r)
-                    # Each chunk is pickled as soon as it is done, so little is left at the end.
-                    blobs: list[bytes] = []
-                    _compile_chunks(files, chunk, queue_r, results, blobs)
-                    _write_all(result_w, pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL))
-                    status = 0
-                finally:
-                    os._exit(status)
-            os.close(result_w)
-            children.append((pid, result_r))
-        _compile_chunks(files, chunk, queue_r, results, None)
-        while children:
-            pid, result_r = children[0]
-            data = _read_all(result_r)
-            os.close(result_r)
-            os.waitpid(pid, 0)
-            children.pop(0)
-            try:
-                for blob in pickle.loads(data) if data else ():
-                    for i, result in pickle.loads(blob):
-                        results[i] = result
-            except Exception:  # a child that died mid-write: its missing files are compiled below
-                pass
+        for _ in range(jobs):
+            others = [fd for w in workers for fd in (w.results, w.requests, w.replies)]
+            workers.append(
+                _fork_worker(files, chunk, queue_r, gate_r, [gate_w, *others], prepare, remote=not cut_here)
+            )
+        os.close(gate_r)
+        gate_r = -1
+        if not cut_here and _needs_segmenter(files):
+            segment.load()  # while the workers parse
+        os.close(gate_w)
+        gate_w = -1
+        if meanwhile is not None:
+            meanwhile()  # the workers' first cut requests wait a little
+        _serve(workers, results, done)
+        for w in workers:
+            os.waitpid(w.pid, 0)
+            w.pid = 0
     finally:
-        os.close(queue_r)
-        for pid, result_r in children:  # only on an exception (Ctrl-C): stop the others
-            os.close(result_r)
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+        for fd in (queue_r, gate_r, gate_w):
+            if fd >= 0:
+                os.close(fd)
+        for w in workers:
+            for fd in (w.results, w.requests, w.replies):
+                if fd >= 0:
+                    os.close(fd)
+            if w.pid:  # only on an exception (Ctrl-C): stop the others
+                with contextlib.suppress(OSError):
+                    os.kill(w.pid, signal.SIGKILL)
+                    os.waitpid(w.pid, 0)
     # Anything without a result (normally nothing) is compiled here, in order: the first
     # failing file raises its own error.
-    return [r if r is not None else compile_file(files[i]) for i, r in enumerate(results)]
+    return [
+        r if ok else prepare(compile_file(files[i]))
+        for i, (r, ok) in enumerate(zip(results, done, strict=True))
+    ]
+
+
+def _fork_worker(
+    files: list[Path],
+    chunk: int,
+    queue: int,
+    gate_r: int,
+    parents: list[int],
+    prepare: Callable[[ChapterResult], Any],
+    *,
+    remote: bool,
+) -> _Worker:
+    """Fork one worker; ``parents`` are this process's pipe ends, which the worker closes."""
+    results_r, results_w = os.pipe()
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the worker, which never returns
+        status = 1
+        try:
+            for fd in (results_r, requests_r, replies_w, *parents):
+                os.close(fd)
+            if remote:
+                segment.use(functools.partial(_remote_cut, requests_w, replies_r))
+            _work(files, chunk, queue, gate_r, results_w, prepare)
+            status = 0
+        finally:
+            os._exit(status)
+    for fd in (results_w, requests_w, replies_r):
+        os.close(fd)
+    return _Worker(pid, results_r, requests_r, replies_w)
+
+
+def _work(
+    files: list[Path], chunk: int, queue: int, gate: int, out: int, prepare: Callable[[ChapterResult], Any]
+) -> None:
+    """A worker: take chunks until the queue is empty or a file fails (left to the parent).
+
+    Until the gate opens, chapters are only parsed and wait in ``backlog``.
+    """
+    backlog: collections.deque[tuple[int, _Parsed]] = collections.deque()
+    ready: list[tuple[int, Any]] = []
+    gate_open = False
+
+    def finish(i: int, parsed: _Parsed) -> None:
+        ready.append((i, prepare(_finish(parsed))))
+        if len(ready) >= _SEND_EVERY:
+            send()
+
+    def send() -> None:
+        if ready:
+            data = pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(out, _RECORD.pack(len(data)) + data)
+            ready.clear()
+
+    try:
+        while True:
+            record = os.read(queue, _RECORD.size)
+            if not record:
+                break
+            (start,) = _RECORD.unpack(record)
+            for i in range(start, min(start + chunk, len(files))):
+                parsed = _parse_file(files[i])
+                gate_open = gate_open or bool(select.select([gate], [], [], 0)[0])
+                if not gate_open:
+                    backlog.append((i, parsed))
+                    continue
+                while backlog:
+                    finish(*backlog.popleft())
+                finish(i, parsed)
+        while backlog:  # the cuts these need wait for the parent's jieba
+            finish(*backlog.popleft())
+    finally:
+        send()  # what is done, also when a file failed
+
+
+def _remote_cut(requests: int, replies: int, sentence: str) -> list[tuple[str, str]]:
+    """Ask the parent process to cut ``sentence`` (see :func:`_serve`)."""
+    data = sentence.encode("utf-8")
+    _write_all(requests, _RECORD.pack(len(data)) + data)
+    (size,) = _RECORD.unpack(_read_exact(replies, _RECORD.size))
+    ok, value = pickle.loads(_read_exact(replies, size))
+    if not ok:
+        raise RuntimeError(f"segmenting failed in the parent process: {value}")
+    return list(value)
+
+
+def _serve(workers: list[_Worker], results: list[Any], done: list[bool]) -> None:
+    """Answer the workers' cut requests and collect their results until all have exited."""
+    sel = selectors.DefaultSelector()
+    buffers: dict[int, bytearray] = {}
+    for w in workers:
+        for fd in (w.results, w.requests):
+            sel.register(fd, selectors.EVENT_READ, w)
+            buffers[fd] = bytearray()
+    try:
+        while sel.get_map():
+            for key, _ in sel.select():
+                w = key.data
+                fd = key.fd
+                data = os.read(fd, 1 << 20)
+                if not data:  # the worker exited (a partial message from one that died is dropped)
+                    sel.unregister(fd)
+                    os.close(fd)
+                    if fd == w.results:
+                        w.results = -1
+                    else:
+                        w.requests = -1
+                    continue
+                buf = buffers[fd]
+                buf += data
+                while len(buf) >= _RECORD.size:
+                    (size,) = _RECORD.unpack_from(buf)
+                    if len(buf) < _RECORD.size + size:
+                        break
+                    message = bytes(buf[_RECORD.size : _RECORD.size + size])
+                    del buf[: _RECORD.size + size]
+                    if fd == w.results:
+                        for i, result in pickle.loads(message):
+                            results[i] = result
+                            done[i] = True
+                    else:
+                        _reply(w.replies, message.decode("utf-8"))
+    finally:
+        sel.close()
+
+
+def _reply(fd: int, sentence: str) -> None:
+    try:
+        answer: tuple[bool, object] = (True, tuple(segment.posseg_cut(sentence)))
+    except Exception as exc:  # the worker stops; the serial pass below raises it properly
+        answer = (False, repr(exc))
+    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(BrokenPipeError):  # a worker that died: its files are redone here
+        _write_all(fd, _RECORD.pack(len(data)) + data)
 
 
 # Chinese copula characters: a chapter with one will most likely need jieba (prose.py).
@@ -396,48 +622,21 @@ def _needs_segmenter(files: list[Path]) -> bool:
     return False
 
 
-def _compile_chunks(
-    files: list[Path], chunk: int, queue: int, results: list[ChapterResult | None], blobs: list[bytes] | None
-) -> None:
-    """Take chunks from the queue until it is empty, or until a file fails (left to the parent).
-
-    Results go into ``results`` (this process's copy) and, in a child, pickled per chunk
-    into ``blobs``.
-    """
-    while True:
-        record = os.read(queue, _CHUNK_RECORD.size)
-        if not record:
-            return
-        (start,) = _CHUNK_RECORD.unpack(record)
-        done: list[tuple[int, ChapterResult]] = []
-        failed = False
-        for i in range(start, min(start + chunk, len(files))):
-            try:
-                result = compile_file(files[i])
-            except Exception:
-                failed = True  # stop taking work: the parent compiles this file again and raises
-                break
-            results[i] = result
-            done.append((i, result))
-        if blobs is not None and done:
-            blobs.append(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
-        if failed:
-            return
-
-
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
-def _read_all(fd: int) -> bytes:
+def _read_exact(fd: int, size: int) -> bytes:
     parts: list[bytes] = []
-    while True:
-        part = os.read(fd, 1 << 20)
+    while size:
+        part = os.read(fd, size)
         if not part:
-            return b"".join(parts)
+            raise EOFError("the parent process went away")
         parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 @contextlib.contextmanager

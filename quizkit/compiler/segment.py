@@ -5,6 +5,9 @@ first Chinese sentence that needs it, never when quizkit starts; its prefix
 dictionary is loaded once per process (jieba keeps its own cache file in the
 temporary folder). Cuts are memoised per sentence, because chapters repeat
 sentences (and decks repeat chapters) more than one would think.
+
+A parallel compile's worker processes do not load jieba: they ask the parent
+process, which loads it while they parse (:func:`use`, ``compiler/chapter.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from functools import lru_cache
 
 _Cut = Callable[[str], list[tuple[str, str]]]
 _CUT: _Cut | None = None
+_LOADED = False  # a cut costs no start-up any more: jieba's dictionary is in memory, or cuts go elsewhere
 
 
 def _jieba_cut() -> _Cut:
@@ -34,20 +38,35 @@ def load() -> None:
 
     A parallel compile does this before forking, so its processes share one copy.
     """
-    global _CUT
+    global _CUT, _LOADED
     if _CUT is None:
         _CUT = _jieba_cut()
     import jieba
 
     jieba.initialize()
+    _LOADED = True
+
+
+def loaded() -> bool:
+    """Whether cutting is ready: :func:`load` ran (or a cut did), or :func:`use` was called."""
+    return _LOADED
+
+
+def use(cut: _Cut) -> None:
+    """Cut with ``cut`` from now on (a compile worker: its parent cuts with jieba)."""
+    global _CUT, _LOADED
+    _CUT = cut
+    _LOADED = True
 
 
 @lru_cache(maxsize=65536)
 def _cut_cached(sentence: str) -> tuple[tuple[str, str], ...]:
-    global _CUT
+    global _CUT, _LOADED
     if _CUT is None:
         _CUT = _jieba_cut()
-    return tuple(_CUT(sentence))
+    pairs = tuple(_CUT(sentence))
+    _LOADED = True  # jieba loads its dictionary on the first cut
+    return pairs
 
 
 def posseg_cut(sentence: str) -> list[tuple[str, str]]:
