@@ -7,6 +7,7 @@ chapter, a folder of chapters) and compiles it without touching the bank;
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from quizkit.model import ChapterResult, DeckInfo, SyncReport, Warning_, deck_ke
 from quizkit.storage.rows import CardRow, card_rows
 
 if TYPE_CHECKING:
-    from quizkit.storage.bank import Bank
+    from quizkit.storage.bank import Bank, DeckSync
 
 
 @dataclass
@@ -74,17 +75,86 @@ def collect(
 
             chapters.extend(compile_path(path, prepare, meanwhile=meanwhile))
     if chapters:
-        first = Path(paths[0]).resolve()
-        source_dir = first if first.is_dir() else first.parent
         rows = [row for ch_rows, _ in chapters for row in ch_rows]
         warnings = [w for _, ch_warnings in chapters for w in ch_warnings]
-        info = DeckInfo(key=deck_key_from_name(name), name=name, source_dir=str(source_dir))
-        decks.append(CompiledDeck(info, rows, warnings))
+        decks.append(CompiledDeck(_chapters_deck(paths, name), rows, warnings))
     return decks
 
 
 def _default_name(path: Path) -> str:
     return path.resolve().name if path.is_dir() else path.stem
+
+
+def _chapters_deck(paths: Sequence[Path], name: str) -> DeckInfo:
+    first = Path(paths[0]).resolve()
+    source_dir = first if first.is_dir() else first.parent
+    return DeckInfo(key=deck_key_from_name(name), name=name, source_dir=str(source_dir))
+
+
+def streams_into_new_bank(paths: Sequence[Path], target: str) -> bool:
+    """Whether :func:`compile_into_new_bank` applies: chapters only, into a SQLite file not there yet."""
+    from quizkit.storage.staging import NewBank
+
+    if not paths or NewBank.for_target(target, learner="") is None:
+        return False
+    return not any(p.is_dir() and (p / "deck.toml").is_file() for p in paths)
+
+
+def compile_into_new_bank(
+    paths: Sequence[Path],
+    *,
+    deck: str | None,
+    target: str,
+    learner: str,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[SyncReport, list[Warning_]]:
+    """Compile chapters into the new bank ``target``, storing each chapter as soon as it is ready.
+
+    What :func:`collect` then :func:`store` do, in one pass: a large folder's chapters
+    are stored (in order, one transaction) while the worker processes compile later
+    ones.  The bank is built under a temporary name and only appears, complete, when
+    everything is committed; a compile that fails leaves no bank behind
+    (:mod:`quizkit.storage.staging`).  Only for :func:`streams_into_new_bank` cases.
+    """
+    from quizkit.compiler import compile_path
+    from quizkit.storage.staging import NewBank
+
+    stage = NewBank.for_target(target, learner)
+    if stage is None:
+        raise InputError(f"not a new SQLite bank: {target}")
+    name = deck or _default_name(paths[0])
+    info = _chapters_deck(paths, name)
+    prepare = functools.partial(_chapter_rows, info.key)
+    warnings: list[Warning_] = []
+    sync: DeckSync | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+
+            def on_ready(item: tuple[list[CardRow], list[Warning_]]) -> None:
+                nonlocal sync
+                rows, chapter_warnings = item
+                warnings.extend(chapter_warnings)
+                if sync is None:
+                    sync = stack.enter_context(stage.open().syncing(info, now=now, progress=progress))
+                sync.add(rows)
+
+            was_enabled = gc.isenabled()
+            gc.disable()  # see store()
+            try:
+                for path in paths:
+                    compile_path(path, prepare, meanwhile=stage.open, on_ready=on_ready)
+            finally:
+                if was_enabled:
+                    gc.enable()
+        # Leaving the block finished the sync and committed it.
+        assert sync is not None  # every path gives at least one chapter, or raises
+        report = sync.report
+        stage.publish()
+    except BaseException:
+        stage.discard()
+        raise
+    return report, warnings
 
 
 def store(

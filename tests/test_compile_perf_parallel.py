@@ -7,6 +7,7 @@ parent loads jieba, then ask the parent to cut their sentences.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -47,7 +48,7 @@ def _compile(folder: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> list[o
 
 
 def _forget_cuts() -> None:
-    segment._cut_cached.cache_clear()
+    segment.forget()
     prose._cjk_terms.cache_clear()
     prose._paragraph_sentences.cache_clear()
 
@@ -62,17 +63,29 @@ def no_jieba_yet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     _forget_cuts()
 
 
+class Served:
+    """The sentences cut for the workers, logged by the segmenter process to a file."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def __call__(self) -> list[str]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.fixture
-def replies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The sentences this process cut for its workers."""
-    served: list[str] = []
+def replies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Served:
+    served = Served(tmp_path / "served.jsonl")
     real = chapter._reply
 
-    def counting(fd: int, sentence: str) -> None:
-        served.append(sentence)
-        real(fd, sentence)
+    def logging(fd: int, sentences: list[str]) -> None:
+        with served.log.open("a", encoding="utf-8") as f:
+            f.write("".join(json.dumps(s) + "\n" for s in sentences))
+        real(fd, sentences)
 
-    monkeypatch.setattr(chapter, "_reply", counting)
+    monkeypatch.setattr(chapter, "_reply", logging)
     return served
 
 
@@ -134,7 +147,7 @@ def test_a_worker_that_dies_costs_only_time(
 
 
 def test_workers_ask_the_parent_for_cuts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = _folder(tmp_path, 70)
     serial = _compile(folder, 1, monkeypatch)
@@ -143,9 +156,11 @@ def test_workers_ask_the_parent_for_cuts(
     monkeypatch.setattr(segment, "_CUT", None)
     monkeypatch.setattr(segment, "_LOADED", False)
     assert _compile(folder, 2, monkeypatch) == serial
-    assert replies, "the workers cut nothing through the parent"
+    served = replies()
+    assert served, "the workers cut nothing through the segmenter"
     # Each worker asks once per distinct sentence: at most twice per sentence in all.
-    assert max(replies.count(s) for s in set(replies)) <= 2
+    assert max(served.count(s) for s in set(served)) <= 2
+    assert segment.loaded()  # the segmenter was forked from this process, which loaded jieba
 
 
 def test_workers_parse_while_the_parent_loads_jieba(
@@ -214,7 +229,7 @@ def test_meanwhile_runs_once_with_workers_and_never_without(
 
 
 def test_a_cut_that_fails_in_the_parent_is_redone_there(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = _folder(tmp_path, 70)
     serial = _compile(folder, 1, monkeypatch)
@@ -240,7 +255,7 @@ def test_a_cut_that_fails_in_the_parent_is_redone_there(
 
     monkeypatch.setattr(chapter, "_serve", serve_then_heal)
     assert _compile(folder, 2, monkeypatch) == serial
-    assert replies
+    assert replies()
 
 
 def test_serial_for_few_files_threads_or_no_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,7 +276,7 @@ def test_serial_for_few_files_threads_or_no_setting(monkeypatch: pytest.MonkeyPa
 
 
 def test_an_english_folder_never_loads_jieba(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = tmp_path / "en"
     folder.mkdir()
@@ -270,7 +285,7 @@ def test_an_english_folder_never_loads_jieba(
     assert not chapter._needs_segmenter(sorted(folder.glob("*.md")))
     assert chapter._needs_segmenter(sorted((REPO / "tests" / "fixtures" / "chapters").glob("*.md")))
     parallel = _compile(folder, 2, monkeypatch)
-    assert not segment.loaded() and not replies
+    assert not segment.loaded() and not replies()
     assert parallel == _compile(folder, 1, monkeypatch)
 
 

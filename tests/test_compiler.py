@@ -435,13 +435,13 @@ def test_segmenter_is_jiebas_cut_memoised(monkeypatch: pytest.MonkeyPatch) -> No
     sentence = "Docker daemon 是 dockr42 的后台进程，3个容器共享 2c2g 的 VM。"
     expected = [(p.word, p.flag) for p in jieba.posseg.cut(sentence, HMM=False)]
     calls: list[str] = []
-    segment._cut_cached.cache_clear()
+    segment.forget()
     real = segment._jieba_cut()
     monkeypatch.setattr(segment, "_CUT", lambda s: calls.append(s) or real(s))
     assert segment.posseg_cut(sentence) == expected
     assert segment.posseg_cut(sentence) == expected
     assert calls == [sentence]
-    segment._cut_cached.cache_clear()
+    segment.forget()
 
 
 def test_command_tokenize_fast_path_matches_shlex() -> None:

@@ -28,9 +28,12 @@ MAX_WARNINGS = 20  # per deck: a folder of chapters with the same missing image 
 
 
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A rich progress bar on stderr for large jobs in a terminal; nothing otherwise."""
-    if total < 2000 or not err().is_terminal:
+def _progress(total: int | None, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar on stderr for large jobs in a terminal; nothing otherwise.
+
+    ``total=None``: a count without an end (cards stored while chapters still compile).
+    """
+    if (total is not None and total < 2000) or not err().is_terminal:
         yield None
         return
     from rich.progress import Progress
@@ -55,37 +58,57 @@ def _compile_into_bank(
     *,
     list_warnings: bool = True,
 ) -> None:
-    from quizkit.loader import collect, store
+    from quizkit.config import default_learner, resolve_db
+    from quizkit.loader import collect, compile_into_new_bank, store, streams_into_new_bank
 
-    # Compile everything before opening the bank; a large folder compiles in worker
-    # processes while this one loads the storage code.
-    compiled = collect(paths, deck=deck, meanwhile=_load_storage_code)
-    # The compiled cards live until the end of the command: keep the cyclic GC from walking
-    # them again on every collection that opening the bank (Alembic on a new bank) and
-    # storing trigger — ~0.7 s on 100k cards.
-    gc.freeze()
-    for c in compiled:
-        if list_warnings:
-            for w in c.warnings[:MAX_WARNINGS]:
-                err().print(escape(str(w)))
-            if len(c.warnings) > MAX_WARNINGS:
-                more = len(c.warnings) - MAX_WARNINGS
-                err().print(f"… and {more} more warning(s); 'quizkit lint' lists them all")
-        elif c.warnings:
-            # Shipped decks: the author knows; a learner only needs to know where to look.
-            source = c.info.source_dir or c.info.name
-            err().print(escape(f"{c.info.name}: {len(c.warnings)} warning(s); see 'quizkit lint {source}'"))
-    reports = []
-    with open_bank(db, learner) as bank:
-        moment = now()
+    target = resolve_db(db)
+    if streams_into_new_bank(paths, target):
+        # A new bank: chapters are stored as they compile; the bank appears when complete.
+        with _progress(None, "Compiling and storing cards") as advance:
+            report, warnings = compile_into_new_bank(
+                paths,
+                deck=deck,
+                target=target,
+                learner=learner or default_learner(),
+                now=now(),
+                progress=advance,
+            )
+        gc.freeze()  # see below
+        _print_warnings(report.deck, warnings, list_warnings, paths[0])
+        reports = [report]
+    else:
+        # Compile everything before opening the bank; a large folder compiles in worker
+        # processes while this one loads the storage code.
+        compiled = collect(paths, deck=deck, meanwhile=_load_storage_code)
+        # The compiled cards live until the end of the command: keep the cyclic GC from
+        # walking them again on every collection that opening the bank (Alembic on a new
+        # bank) and storing trigger — ~0.7 s on 100k cards.
+        gc.freeze()
         for c in compiled:
-            with _progress(len(c.rows), f"Storing {c.info.name}") as advance:
-                reports.append(store(bank, c, now=moment, progress=advance))
+            _print_warnings(c.info.name, c.warnings, list_warnings, c.info.source_dir or c.info.name)
+        reports = []
+        with open_bank(db, learner) as bank:
+            moment = now()
+            for c in compiled:
+                with _progress(len(c.rows), f"Storing {c.info.name}") as advance:
+                    reports.append(store(bank, c, now=moment, progress=advance))
     if json_:
         print_json([{"deck": r.deck, **r.counts()} for r in reports])
         return
     for r in reports:
         out().print(escape(r.describe()))
+
+
+def _print_warnings(deck: str, warnings: list[Any], list_warnings: bool, source: object) -> None:
+    if list_warnings:
+        for w in warnings[:MAX_WARNINGS]:
+            err().print(escape(str(w)))
+        if len(warnings) > MAX_WARNINGS:
+            more = len(warnings) - MAX_WARNINGS
+            err().print(f"… and {more} more warning(s); 'quizkit lint' lists them all")
+    elif warnings:
+        # Shipped decks: the author knows; a learner only needs to know where to look.
+        err().print(escape(f"{deck}: {len(warnings)} warning(s); see 'quizkit lint {source}'"))
 
 
 @click.command("compile")

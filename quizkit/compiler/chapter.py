@@ -24,7 +24,8 @@ from quizkit.commandline import command_identity as _command_identity
 from quizkit.compiler import segment
 from quizkit.compiler.blocks import Block, parse_blocks
 from quizkit.compiler.extract import CommandFact, Facts, OptionFact, extract_commands
-from quizkit.compiler.prose import ConceptFact, extract_concepts
+from quizkit.compiler.prose import ConceptFact, cut_candidates, extract_concepts
+from quizkit.compiler.segment import Pairs
 from quizkit.errors import ChapterError, InputError
 from quizkit.model import CardKind, CardSpec, CardStyle, ChapterResult, MediaRef, Warning_
 
@@ -302,25 +303,27 @@ def chapter_files(folder: Path) -> list[Path]:
 def compile_path(path: Path) -> list[ChapterResult]: ...
 @overload
 def compile_path(
-    path: Path, prepare: Callable[[ChapterResult], T], *, meanwhile: Callable[[], None] | None = None
+    path: Path,
+    prepare: Callable[[ChapterResult], T],
+    *,
+    meanwhile: Callable[[], None] | None = None,
+    on_ready: Callable[[T], None] | None = None,
 ) -> list[T]: ...
 def compile_path(
     path: Path,
     prepare: Callable[[ChapterResult], Any] | None = None,
     *,
     meanwhile: Callable[[], None] | None = None,
+    on_ready: Callable[[Any], None] | None = None,
 ) -> list[Any]:
     """A chapter file, or every ``*.md`` / ``*.markdown`` under a directory (sorted).
 
-    ``prepare`` turns each chapter's result into what the caller keeps; in a parallel
-    compile it runs in the worker processes, and ``meanwhile`` runs in this one while
-    they work (see :func:`compile_files`).
+    ``prepare``, ``meanwhile`` and ``on_ready`` are those of :func:`compile_files`.
     """
     if not path.exists():
         raise InputError("no such file or directory", file=str(path))
     if not path.is_dir():
-        result = compile_file(path)
-        return [prepare(result) if prepare is not None else result]
+        return compile_files([path], prepare, on_ready=on_ready)
     files = chapter_files(path)
     if not files:
         raise InputError("no Markdown chapters (*.md, *.markdown) in directory", file=str(path))
@@ -328,7 +331,7 @@ def compile_path(
     _MEDIA_SEEN = {}
     try:
         with paused_gc():
-            return compile_files(files, prepare, meanwhile=meanwhile)
+            return compile_files(files, prepare, meanwhile=meanwhile, on_ready=on_ready)
     finally:
         _MEDIA_SEEN = None
 
@@ -338,21 +341,31 @@ def compile_files(
     prepare: Callable[[ChapterResult], Any] | None = None,
     *,
     meanwhile: Callable[[], None] | None = None,
+    on_ready: Callable[[Any], None] | None = None,
 ) -> list[Any]:
     """``[prepare(compile_file(p)) for p in files]``, in worker processes when there are many files.
 
     Same results in the same order, and the same exception as the serial loop (the
-    first failing file's): see :func:`_compile_forked`.  ``prepare`` (default: keep the
-    :class:`ChapterResult`) runs where the chapter was compiled, so a worker sends back
-    only what the caller needs.  ``meanwhile`` is work the caller needs next (importing
-    the storage code): with workers, this process runs it while they compile;
-    otherwise it is not called.
+    first failing file's): see :func:`_compile_forked`.
+
+    - ``prepare`` (default: keep the :class:`ChapterResult`) runs where the chapter was
+      compiled, so a worker sends back only what the caller needs.
+    - ``meanwhile`` is work the caller needs next (loading the storage code): with
+      workers, this process runs it while they compile; otherwise it is not called.
+    - ``on_ready``, if given, receives each prepared result in file order as soon as it
+      and every earlier one are ready, and the list returned is empty: the caller can
+      store chapters while later ones compile.  An exception from it stops the compile.
     """
     prep = prepare if prepare is not None else _same
+    out: list[Any] = []
+    emit = on_ready if on_ready is not None else out.append
     jobs = _jobs(len(files))
     if jobs <= 1:
-        return [prep(compile_file(p)) for p in files]
-    return _compile_forked(files, jobs, prep, meanwhile)
+        for p in files:
+            emit(prep(compile_file(p)))
+    else:
+        _compile_forked(files, jobs, prep, meanwhile, emit)
+    return out
 
 
 def _same(result: ChapterResult) -> ChapterResult:
@@ -393,7 +406,7 @@ def _jobs(n_files: int) -> int:
 class _Worker:
     pid: int
     results: int  # read end: length-prefixed pickled [(file index, prepared result), ...]
-    requests: int  # read end: length-prefixed sentences to cut
+    requests: int  # read end: length-prefixed pickled lists of sentences to cut
     replies: int  # write end: length-prefixed pickled cuts
     # Pipe ends are -1 once closed; pid is 0 once the worker has been waited for.
 
@@ -403,7 +416,8 @@ def _compile_forked(
     jobs: int,
     prepare: Callable[[ChapterResult], Any],
     meanwhile: Callable[[], None] | None,
-) -> list[Any]:
+    emit: Callable[[Any], None],
+) -> None:
     """Compile ``files`` in ``jobs`` forked worker processes; this process coordinates.
 
     Work goes out in contiguous chunks of files through a pipe (one 4-byte chunk start
@@ -413,9 +427,12 @@ def _compile_forked(
     the end, for the copula sentences of their prose.  So the workers start at once
     and parse (Markdown, media, command facts: :func:`_parse`); meanwhile this process
     loads jieba.  When it has, it closes the *gate* pipe, and the workers finish their
-    parsed chapters and every later one (:func:`_finish`), asking this process for each
-    sentence to cut (one round trip per distinct sentence and worker).  Then this
-    process runs ``meanwhile``, and serves the workers until they are done.
+    parsed chapters and every later one (:func:`_finish`), asking for each sentence to
+    cut (one round trip per distinct sentence and worker) a *segmenter* process forked
+    from this one with jieba loaded, whose only job that is.  ``meanwhile`` runs before
+    the gate opens.  Then this process collects the results and passes each to ``emit``
+    in file order as soon as the earlier ones are in (storing them, say), never holding
+    up a worker.
 
     A worker sends its prepared results every few chapters; one that fails on a file
     stops there.  Afterwards this process compiles every file without a result (one a
@@ -428,6 +445,17 @@ def _compile_forked(
     chunk = max(2, -(-n // (jobs * 24)))
     results: list[Any] = [None] * n
     done = [False] * n
+    emitted = 0  # results[:emitted] went to emit (and were let go)
+
+    def emit_next() -> bool:
+        """Pass on the next result if it is in; whether another one is waiting."""
+        nonlocal emitted
+        if emitted < n and done[emitted]:
+            item, results[emitted] = results[emitted], None
+            emitted += 1
+            emit(item)
+        return emitted < n and done[emitted]
+
     queue_r, queue_w = os.pipe()
     try:
         _write_all(queue_w, b"".join(_RECORD.pack(start) for start in range(0, n, chunk)))
@@ -435,6 +463,7 @@ def _compile_forked(
         os.close(queue_w)
     gate_r, gate_w = os.pipe()
     workers: list[_Worker] = []
+    segmenter = 0  # pid of the process answering cut requests, once forked
     try:
         for _ in range(jobs):
             others = [fd for w in workers for fd in (w.results, w.requests, w.replies)]
@@ -443,16 +472,21 @@ def _compile_forked(
             )
         os.close(gate_r)
         gate_r = -1
-        if not cut_here and _needs_segmenter(files):
-            segment.load()  # while the workers parse
+        if not cut_here:
+            if _needs_segmenter(files):
+                segment.load()  # while the workers parse
+            segmenter = _fork_segmenter(workers, [queue_r, gate_w])
+        if meanwhile is not None:
+            meanwhile()  # the workers are still parsing: the gate stays shut
         os.close(gate_w)
         gate_w = -1
-        if meanwhile is not None:
-            meanwhile()  # the workers' first cut requests wait a little
-        _serve(workers, results, done)
+        _serve(workers, results, done, emit_next)
         for w in workers:
             os.waitpid(w.pid, 0)
             w.pid = 0
+        if segmenter:
+            os.waitpid(segmenter, 0)  # it leaves when the workers have gone
+            segmenter = 0
     finally:
         for fd in (queue_r, gate_r, gate_w):
             if fd >= 0:
@@ -461,16 +495,44 @@ def _compile_forked(
             for fd in (w.results, w.requests, w.replies):
                 if fd >= 0:
                     os.close(fd)
-            if w.pid:  # only on an exception (Ctrl-C): stop the others
+        for pid in [w.pid for w in workers] + [segmenter]:
+            if pid:  # only on an exception (Ctrl-C): stop the others
                 with contextlib.suppress(OSError):
-                    os.kill(w.pid, signal.SIGKILL)
-                    os.waitpid(w.pid, 0)
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
     # Anything without a result (normally nothing) is compiled here, in order: the first
     # failing file raises its own error.
-    return [
-        r if ok else prepare(compile_file(files[i]))
-        for i, (r, ok) in enumerate(zip(results, done, strict=True))
-    ]
+    for i in range(emitted, n):
+        emit(results[i] if done[i] else prepare(compile_file(files[i])))
+        results[i] = None
+
+
+def _fork_segmenter(workers: list[_Worker], parents: list[int]) -> int:
+    """Fork the process that answers the workers' cut requests (with this one's jieba).
+
+    This process keeps only the result pipes, so storing results never delays a worker
+    waiting for a cut.  The segmenter leaves when every worker has closed its requests.
+    ``parents`` are other pipe ends of this process, which the segmenter closes (an
+    open copy of the gate's write end would keep the gate shut).
+    """
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the segmenter, which never returns
+        status = 1
+        try:
+            for fd in parents:
+                os.close(fd)
+            for w in workers:
+                os.close(w.results)
+                w.results = -1
+            _serve(workers, [], [], lambda: False)
+            status = 0
+        finally:
+            os._exit(status)
+    for w in workers:
+        os.close(w.requests)
+        os.close(w.replies)
+        w.requests = w.replies = -1
+    return pid
 
 
 def _fork_worker(
@@ -493,9 +555,11 @@ def _fork_worker(
         try:
             for fd in (results_r, requests_r, replies_w, *parents):
                 os.close(fd)
+            ask = None
             if remote:
                 segment.use(functools.partial(_remote_cut, requests_w, replies_r))
-            _work(files, chunk, queue, gate_r, results_w, prepare)
+                ask = functools.partial(_ask, requests_w, replies_r)
+            _work(files, chunk, queue, gate_r, results_w, prepare, ask)
             status = 0
         finally:
             os._exit(status)
@@ -505,20 +569,35 @@ def _fork_worker(
 
 
 def _work(
-    files: list[Path], chunk: int, queue: int, gate: int, out: int, prepare: Callable[[ChapterResult], Any]
+    files: list[Path],
+    chunk: int,
+    queue: int,
+    gate: int,
+    out: int,
+    prepare: Callable[[ChapterResult], Any],
+    ask: Callable[[list[str]], list[Pairs]] | None,
 ) -> None:
     """A worker: take chunks until the queue is empty or a file fails (left to the parent).
 
-    Until the gate opens, chapters are only parsed and wait in ``backlog``.
+    Each chunk is parsed first.  Until the gate opens, parsed chapters wait in
+    ``backlog``; then, before finishing chapters, the worker asks ``ask`` (its
+    segmenter) in one batch for every cut they may need (:func:`prose.cut_candidates`).
     """
     backlog: collections.deque[tuple[int, _Parsed]] = collections.deque()
     ready: list[tuple[int, Any]] = []
     gate_open = False
 
-    def finish(i: int, parsed: _Parsed) -> None:
-        ready.append((i, prepare(_finish(parsed))))
-        if len(ready) >= _SEND_EVERY:
-            send()
+    def finish_backlog() -> None:
+        if ask is not None:
+            wanted = {s for _, p in backlog for s in _cut_candidates(p) if not segment.known(s)}
+            if wanted:
+                sentences = sorted(wanted)
+                segment.remember(dict(zip(sentences, ask(sentences), strict=True)))
+        while backlog:
+            i, parsed = backlog.popleft()
+            ready.append((i, prepare(_finish(parsed))))
+            if len(ready) >= _SEND_EVERY:
+                send()
 
     def send() -> None:
         if ready:
@@ -532,43 +611,60 @@ def _work(
             if not record:
                 break
             (start,) = _RECORD.unpack(record)
-            for i in range(start, min(start + chunk, len(files))):
-                parsed = _parse_file(files[i])
-                gate_open = gate_open or bool(select.select([gate], [], [], 0)[0])
-                if not gate_open:
-                    backlog.append((i, parsed))
-                    continue
-                while backlog:
-                    finish(*backlog.popleft())
-                finish(i, parsed)
-        while backlog:  # the cuts these need wait for the parent's jieba
-            finish(*backlog.popleft())
+            backlog.extend((i, _parse_file(files[i])) for i in range(start, min(start + chunk, len(files))))
+            gate_open = gate_open or bool(select.select([gate], [], [], 0)[0])
+            if gate_open:
+                finish_backlog()
+        finish_backlog()  # the cuts wait for the parent's jieba and the segmenter
     finally:
         send()  # what is done, also when a file failed
 
 
-def _remote_cut(requests: int, replies: int, sentence: str) -> list[tuple[str, str]]:
-    """Ask the parent process to cut ``sentence`` (see :func:`_serve`)."""
-    data = sentence.encode("utf-8")
+def _cut_candidates(parsed: _Parsed) -> Iterator[str]:
+    for block in parsed.blocks:
+        if block.kind in ("para", "item") and block.plain:
+            yield from cut_candidates(block.plain)
+
+
+def _ask(requests: int, replies: int, sentences: list[str]) -> list[Pairs]:
+    """Ask the segmenter process to cut ``sentences`` (see :func:`_serve`)."""
+    data = pickle.dumps(sentences, protocol=pickle.HIGHEST_PROTOCOL)
     _write_all(requests, _RECORD.pack(len(data)) + data)
     (size,) = _RECORD.unpack(_read_exact(replies, _RECORD.size))
     ok, value = pickle.loads(_read_exact(replies, size))
     if not ok:
-        raise RuntimeError(f"segmenting failed in the parent process: {value}")
+        raise RuntimeError(f"segmenting failed in the segmenter process: {value}")
     return list(value)
 
 
-def _serve(workers: list[_Worker], results: list[Any], done: list[bool]) -> None:
-    """Answer the workers' cut requests and collect their results until all have exited."""
+def _remote_cut(requests: int, replies: int, sentence: str) -> list[tuple[str, str]]:
+    """A cut the batch did not foresee: ask for it alone."""
+    return list(_ask(requests, replies, [sentence])[0])
+
+
+def _serve(workers: list[_Worker], results: list[Any], done: list[bool], step: Callable[[], bool]) -> None:
+    """Answer the workers' cut requests and collect their results until all have exited.
+
+    Whichever of the pipes this process has: the segmenter answers requests, the
+    parent collects results.  Whenever nothing is waiting to be read, ``step()`` does
+    one piece of the caller's work (passes on one result) and says whether there is more.
+    """
     sel = selectors.DefaultSelector()
     buffers: dict[int, bytearray] = {}
     for w in workers:
         for fd in (w.results, w.requests):
-            sel.register(fd, selectors.EVENT_READ, w)
-            buffers[fd] = bytearray()
+            if fd >= 0:  # this process has the pipe
+                sel.register(fd, selectors.EVENT_READ, w)
+                buffers[fd] = bytearray()
+    more = False
     try:
         while sel.get_map():
-            for key, _ in sel.select():
+            events = sel.select(0 if more else None)
+            if not events:
+                more = step()
+                continue
+            # Cut requests first: a worker is blocked on each of them.
+            for key, _ in sorted(events, key=lambda e: e[0].fd != e[0].data.requests):
                 w = key.data
                 fd = key.fd
                 data = os.read(fd, 1 << 20)
@@ -592,15 +688,18 @@ def _serve(workers: list[_Worker], results: list[Any], done: list[bool]) -> None
                         for i, result in pickle.loads(message):
                             results[i] = result
                             done[i] = True
+                        more = True
                     else:
-                        _reply(w.replies, message.decode("utf-8"))
+                        _reply(w.replies, pickle.loads(message))
+        while more:  # the workers are gone; pass on what is left
+            more = step()
     finally:
         sel.close()
 
 
-def _reply(fd: int, sentence: str) -> None:
+def _reply(fd: int, sentences: list[str]) -> None:
     try:
-        answer: tuple[bool, object] = (True, tuple(segment.posseg_cut(sentence)))
+        answer: tuple[bool, object] = (True, [tuple(segment.posseg_cut(s)) for s in sentences])
     except Exception as exc:  # the worker stops; the serial pass below raises it properly
         answer = (False, repr(exc))
     data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)

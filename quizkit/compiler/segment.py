@@ -6,15 +6,15 @@ dictionary is loaded once per process (jieba keeps its own cache file in the
 temporary folder). Cuts are memoised per sentence, because chapters repeat
 sentences (and decks repeat chapters) more than one would think.
 
-A parallel compile's worker processes do not load jieba: they ask the parent
-process, which loads it while they parse (:func:`use`, ``compiler/chapter.py``).
+A parallel compile's worker processes do not load jieba: they ask a segmenter
+process forked from the parent, which loads it while they parse (:func:`use`,
+:func:`remember`, ``compiler/chapter.py``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import lru_cache
 
 _Cut = Callable[[str], list[tuple[str, str]]]
 _CUT: _Cut | None = None
@@ -36,7 +36,8 @@ def _jieba_cut() -> _Cut:
 def load() -> None:
     """Import jieba and load its dictionary now rather than on the first cut.
 
-    A parallel compile does this before forking, so its processes share one copy.
+    A parallel compile does this while its workers parse, then forks the process
+    that cuts for them (so the dictionary is loaded once).
     """
     global _CUT, _LOADED
     if _CUT is None:
@@ -53,22 +54,42 @@ def loaded() -> bool:
 
 
 def use(cut: _Cut) -> None:
-    """Cut with ``cut`` from now on (a compile worker: its parent cuts with jieba)."""
+    """Cut with ``cut`` from now on (a compile worker: its segmenter process cuts with jieba)."""
     global _CUT, _LOADED
     _CUT = cut
     _LOADED = True
 
 
-@lru_cache(maxsize=65536)
-def _cut_cached(sentence: str) -> tuple[tuple[str, str], ...]:
-    global _CUT, _LOADED
-    if _CUT is None:
-        _CUT = _jieba_cut()
-    pairs = tuple(_CUT(sentence))
-    _LOADED = True  # jieba loads its dictionary on the first cut
-    return pairs
+Pairs = tuple[tuple[str, str], ...]
+_MEMO: dict[str, Pairs] = {}
+_MEMO_MAX = 65536  # sentences; past that the memo starts again (chapters rarely repeat so far apart)
 
 
 def posseg_cut(sentence: str) -> list[tuple[str, str]]:
     """(word, part-of-speech flag) pairs of ``sentence``: jieba's no-HMM posseg cut."""
-    return list(_cut_cached(sentence))
+    pairs = _MEMO.get(sentence)
+    if pairs is None:
+        global _CUT, _LOADED
+        if _CUT is None:
+            _CUT = _jieba_cut()
+        pairs = tuple(_CUT(sentence))
+        _LOADED = True  # jieba loads its dictionary on the first cut
+        remember({sentence: pairs})
+    return list(pairs)
+
+
+def known(sentence: str) -> bool:
+    """Whether ``sentence`` was cut (or remembered) already."""
+    return sentence in _MEMO
+
+
+def remember(cuts: dict[str, Pairs]) -> None:
+    """Take cuts made elsewhere (a compile worker's batch from its segmenter) as this process's own."""
+    if len(_MEMO) + len(cuts) > _MEMO_MAX:
+        _MEMO.clear()
+    _MEMO.update(cuts)
+
+
+def forget() -> None:
+    """Drop every memoised cut (tests)."""
+    _MEMO.clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ from quizkit.storage.rows import ROW_COLUMNS, CardRow, card_rows, dumps
 from quizkit.storage.schema import card_states, cards, decks, reviews
 
 CHUNK = 2000  # rows per executemany batch on large compiles
+# New cards are written once this many wait: a compile that stores chapters while others
+# compile goes back to answering its workers after a few milliseconds.
+_FLUSH_ROWS = 256
 _CONFIG_KEYS = frozenset(SETTINGS)  # deck settings `quizkit config` may set
 _SCHEDULING_KINDS = ("new", "review", "relearn")  # log rows that moved a schedule
 
@@ -205,6 +209,148 @@ def _answer_statements(dialect: Dialect) -> _AnswerStatements | None:
 _CARD_DECK = sa.select(cards.c.deck_id, cards.c.position).where(cards.c.id == sa.bindparam("b_card_id"))
 
 
+class DeckSync:
+    """One deck being stored by :meth:`Bank.syncing`: rows added in order, then finished."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        deck_id: int,
+        info: DeckInfo,
+        now: datetime,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        from quizkit.reports import SyncReport
+
+        self.report = SyncReport(deck=info.name)
+        self._conn = conn
+        self._deck_id = deck_id
+        self._now = now
+        self._progress = progress
+        cols = [
+            cards.c.id,
+            cards.c.content_hash,
+            cards.c.retired_at,
+            cards.c.position,
+            cards.c.source_file,
+            cards.c.source_line,
+        ]
+        self._existing: dict[str, tuple[str, datetime | None, tuple[int, str, int]]] = {
+            r.id: (r.content_hash, r.retired_at, (r.position, r.source_file, r.source_line))
+            for r in conn.execute(sa.select(*cols).where(cards.c.deck_id == deck_id))
+        }
+        self._seen: dict[str, tuple[str, int]] = {}  # card id -> where it was first seen
+        # New cards go in as plain tuples through the driver's executemany (no per-row
+        # SQLAlchemy parameter processing); ``now`` is converted once by the column type.
+        self._insert_cols = ("deck_id", "position", "retired_at", "created_at", "updated_at", *ROW_COLUMNS)
+        stamp_type = cards.c.created_at.type
+        to_db = stamp_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        self._db_now = to_db(now) if to_db is not None else now
+        self._inserts: list[tuple[Any, ...]] = []
+        self._inserted = 0
+        self._updates: list[dict[str, Any]] = []
+        self._moves: list[dict[str, Any]] = []
+        self._first_placed: int | None = None  # lowest position added, revived, changed or moved
+
+    def add(self, rows: Sequence[CardRow]) -> None:
+        """The deck's next cards (positions continue from the previous batch)."""
+        ID, HASH, FILE, LINE = R.ID, R.HASH, R.SOURCE_FILE, R.SOURCE_LINE
+        report, existing, seen = self.report, self._existing, self._seen
+        pos = len(seen)
+        for row in rows:
+            cid = row[ID]
+            first = seen.setdefault(cid, (row[FILE], row[LINE]))
+            if len(seen) == pos:
+                raise DeckError(
+                    f"two cards test the same fact {row[R.FACT]!r} in section "
+                    f"{' > '.join(R.row_section(row)) or '(top)'} (first at {first[0]}:{first[1]})",
+                    file=row[FILE] or None,
+                    line=row[LINE] or None,
+                )
+            old = existing.get(cid)
+            if old is None:
+                self._inserts.append((self._deck_id, pos, None, self._db_now, self._db_now, *row))
+                report.added.append(cid)
+            elif old[1] is not None or old[0] != row[HASH]:
+                values = dict(zip(R.VALUE_COLUMNS, row[1:], strict=True))
+                self._updates.append(
+                    {"b_id": cid, "position": pos, "retired_at": None, "updated_at": self._now, **values}
+                )
+                (report.revived if old[1] is not None else report.updated).append(cid)
+            elif old[2] != (pos, row[FILE], row[LINE]):
+                self._moves.append(
+                    {"b_id": cid, "position": pos, "source_file": row[FILE], "source_line": row[LINE]}
+                )
+                report.unchanged.append(cid)
+            else:
+                report.unchanged.append(cid)
+                pos += 1
+                continue
+            if self._first_placed is None:
+                self._first_placed = pos
+            pos += 1
+        if len(self._inserts) >= _FLUSH_ROWS:
+            self._flush_inserts()
+        if self._progress is not None:
+            self._progress(len(rows))
+
+    def _flush_inserts(self) -> None:
+        conn, inserts = self._conn, self._inserts
+        if not inserts:
+            return
+        if conn.dialect.paramstyle == "qmark":
+            marks = ", ".join("?" * len(self._insert_cols))
+            conn.exec_driver_sql(
+                f"INSERT INTO cards ({', '.join(self._insert_cols)}) VALUES ({marks})", inserts
+            )
+        else:
+            stamps = {"created_at": self._now, "updated_at": self._now}
+            dicts = [dict(zip(self._insert_cols, r, strict=True)) | stamps for r in inserts]
+            for i in range(0, len(dicts), CHUNK):
+                conn.execute(sa.insert(cards), dicts[i : i + CHUNK])
+        self._inserted += len(inserts)
+        self._inserts = []
+
+    def finish(self) -> None:
+        """Write what is pending, retire the cards not seen, and move learners' cursors."""
+        conn, now, deck_id = self._conn, self._now, self._deck_id
+        self._flush_inserts()
+        if self._updates:
+            stmt = (
+                sa.update(cards)
+                .where(cards.c.id == sa.bindparam("b_id"))
+                .values({k: sa.bindparam(k) for k in self._updates[0] if k != "b_id"})
+            )
+            for i in range(0, len(self._updates), CHUNK):
+                conn.execute(stmt, self._updates[i : i + CHUNK])
+        if self._moves:
+            stmt = (
+                sa.update(cards)
+                .where(cards.c.id == sa.bindparam("b_id"))
+                .values(
+                    position=sa.bindparam("position"),
+                    source_file=sa.bindparam("source_file"),
+                    source_line=sa.bindparam("source_line"),
+                )
+            )
+            for i in range(0, len(self._moves), CHUNK):
+                conn.execute(stmt, self._moves[i : i + CHUNK])
+        retire = [cid for cid, old in self._existing.items() if cid not in self._seen and old[1] is None]
+        self.report.retired.extend(retire)
+        for i in range(0, len(retire), CHUNK):
+            conn.execute(
+                sa.update(cards)
+                .where(cards.c.id.in_(retire[i : i + CHUNK]))
+                .values(retired_at=now, updated_at=now)
+            )
+        # Added, revived, changed or moved cards may be new below a learner's cursor.
+        if self._first_placed is not None:
+            cursors.lower(conn, deck_id, self._first_placed)
+            cursors.advance_deck(conn, deck_id)
+        if self._inserted > 10_000 and conn.dialect.name in ("sqlite", "postgresql"):
+            conn.exec_driver_sql("ANALYZE")
+
+
 class Bank:
     """A quizkit bank for one learner (other learners' state is never touched)."""
 
@@ -316,115 +462,25 @@ class Bank:
 
         ``rows`` must have been made with ``info.key``: the deck key is part of each id.
         """
-        from quizkit.reports import SyncReport
+        with self.syncing(info, now=now, progress=progress) as sync:
+            for i in range(0, len(rows), CHUNK):
+                sync.add(rows[i : i + CHUNK])
+        return sync.report
 
-        ID, HASH, FILE, LINE = R.ID, R.HASH, R.SOURCE_FILE, R.SOURCE_LINE
-        report = SyncReport(deck=info.name)
-        keyed: dict[str, int] = {}  # card id -> position (index in rows)
-        for pos, row in enumerate(rows):
-            first = keyed.setdefault(row[ID], pos)
-            if first != pos:
-                section = R.row_section(row)
-                raise DeckError(
-                    f"two cards test the same fact {row[R.FACT]!r} in section "
-                    f"{' > '.join(section) or '(top)'} (first at {rows[first][FILE]}:{rows[first][LINE]})",
-                    file=row[FILE] or None,
-                    line=row[LINE] or None,
-                )
+    @contextmanager
+    def syncing(
+        self, info: DeckInfo, *, now: datetime, progress: Callable[[int], None] | None = None
+    ) -> Iterator[DeckSync]:
+        """Store a deck whose rows come in batches: ``sync.add(rows)`` for each, in order.
+
+        One write transaction from start to end; leaving the block normally finishes
+        the sync (retires the cards not seen, moves cursors) and commits, and
+        ``sync.report`` says what changed.  An exception rolls everything back.
+        """
         with write_transaction(self.engine) as conn:
-            deck_id = self._upsert_deck(conn, info, now)
-            cols = [
-                cards.c.id,
-                cards.c.content_hash,
-                cards.c.retired_at,
-                cards.c.position,
-                cards.c.source_file,
-                cards.c.source_line,
-            ]
-            existing: dict[str, tuple[str, datetime | None, tuple[int, str, int]]] = {
-                r.id: (r.content_hash, r.retired_at, (r.position, r.source_file, r.source_line))
-                for r in conn.execute(sa.select(*cols).where(cards.c.deck_id == deck_id))
-            }
-            # New cards go in as plain tuples through the driver's executemany (no per-row
-            # SQLAlchemy parameter processing); ``now`` is converted once by the column type.
-            insert_cols = ("deck_id", "position", "retired_at", "created_at", "updated_at", *ROW_COLUMNS)
-            stamp_type = cards.c.created_at.type
-            to_db = stamp_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-            db_now = to_db(now) if to_db is not None else now
-            inserts: list[tuple[Any, ...]] = []
-            updates: list[dict[str, Any]] = []
-            moves: list[dict[str, Any]] = []
-            done = 0
-            for pos, row in enumerate(rows):
-                cid = row[ID]
-                old = existing.get(cid)
-                if old is None:
-                    inserts.append((deck_id, pos, None, db_now, db_now, *row))
-                    report.added.append(cid)
-                elif old[1] is not None or old[0] != row[HASH]:
-                    values = dict(zip(R.VALUE_COLUMNS, row[1:], strict=True))
-                    updates.append(
-                        {"b_id": cid, "position": pos, "retired_at": None, "updated_at": now, **values}
-                    )
-                    (report.revived if old[1] is not None else report.updated).append(cid)
-                else:
-                    if old[2] != (pos, row[FILE], row[LINE]):
-                        moves.append(
-                            {"b_id": cid, "position": pos, "source_file": row[FILE], "source_line": row[LINE]}
-                        )
-                    report.unchanged.append(cid)
-                done += 1
-                if progress is not None and done % CHUNK == 0:
-                    progress(CHUNK)
-            retire = [cid for cid, old in existing.items() if cid not in keyed and old[1] is None]
-            report.retired.extend(retire)
-            if inserts and conn.dialect.paramstyle == "qmark":
-                marks = ", ".join("?" * len(insert_cols))
-                sql = f"INSERT INTO cards ({', '.join(insert_cols)}) VALUES ({marks})"
-                conn.exec_driver_sql(sql, inserts)
-            else:
-                stamps = {"created_at": now, "updated_at": now}
-                dicts = [dict(zip(insert_cols, r, strict=True)) | stamps for r in inserts]
-                for i in range(0, len(dicts), CHUNK):
-                    conn.execute(sa.insert(cards), dicts[i : i + CHUNK])
-            if updates:
-                stmt = (
-                    sa.update(cards)
-                    .where(cards.c.id == sa.bindparam("b_id"))
-                    .values({k: sa.bindparam(k) for k in updates[0] if k != "b_id"})
-                )
-                for i in range(0, len(updates), CHUNK):
-                    conn.execute(stmt, updates[i : i + CHUNK])
-            if moves:
-                stmt = (
-                    sa.update(cards)
-                    .where(cards.c.id == sa.bindparam("b_id"))
-                    .values(
-                        position=sa.bindparam("position"),
-                        source_file=sa.bindparam("source_file"),
-                        source_line=sa.bindparam("source_line"),
-                    )
-                )
-                for i in range(0, len(moves), CHUNK):
-                    conn.execute(stmt, moves[i : i + CHUNK])
-            for i in range(0, len(retire), CHUNK):
-                conn.execute(
-                    sa.update(cards)
-                    .where(cards.c.id.in_(retire[i : i + CHUNK]))
-                    .values(retired_at=now, updated_at=now)
-                )
-            # Added, revived, changed or moved cards may be new below a learner's cursor.
-            placed = (
-                [r[1] for r in inserts] + [u["position"] for u in updates] + [m["position"] for m in moves]
-            )
-            if placed:
-                cursors.lower(conn, deck_id, min(placed))
-                cursors.advance_deck(conn, deck_id)
-            if progress is not None:
-                progress(done % CHUNK)
-            if len(inserts) > 10_000 and conn.dialect.name in ("sqlite", "postgresql"):
-                conn.exec_driver_sql("ANALYZE")
-        return report
+            sync = DeckSync(conn, self._upsert_deck(conn, info, now), info, now, progress)
+            yield sync
+            sync.finish()
 
     def _upsert_deck(self, conn: Connection, info: DeckInfo, now: datetime) -> int:
         values = {
@@ -1239,6 +1295,6 @@ def _review_from_row(row: Row[Any]) -> ReviewRow:
     )
 
 
-def open_bank(target: str, *, learner: str, create: bool = True) -> Bank:
-    """Open the bank at ``target`` (path or URL), migrating it if needed."""
-    return Bank(open_database(target, create=create), learner)
+def open_bank(target: str, *, learner: str, create: bool = True, private: bool = False) -> Bank:
+    """Open the bank at ``target`` (path or URL), migrating it if needed (``private``: see open_database)."""
+    return Bank(open_database(target, create=create, private=private), learner)

@@ -87,7 +87,19 @@ class OpenedDatabase:
     backup: Path | None = None  # copy kept before a migration
 
 
-def create_engine(url: str) -> Engine:
+def _private_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # A bank only this process sees until it is published (storage/staging.py): no
+    # write-ahead log to copy back at the end, no syncs (the file is synced once, before
+    # it gets its name).  A rollback journal in memory keeps ROLLBACK working.
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=MEMORY")
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.close()
+
+
+def create_engine(url: str, *, private: bool = False) -> Engine:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
@@ -95,13 +107,16 @@ def create_engine(url: str) -> Engine:
     except ModuleNotFoundError as exc:
         raise DatabaseError(f"no driver for {url!r} ({exc.name} is not installed)") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _private_sqlite_pragmas if private else _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def open_database(target: str, *, create: bool = True) -> OpenedDatabase:
-    """Open (and create or migrate) the bank at ``target``; raise DatabaseError if it is not ours."""
+def open_database(target: str, *, create: bool = True, private: bool = False) -> OpenedDatabase:
+    """Open (and create or migrate) the bank at ``target``; raise DatabaseError if it is not ours.
+
+    ``private``: a new SQLite bank no other process uses yet (see ``_private_sqlite_pragmas``).
+    """
     url = to_url(target)
     path: Path | None = None
     parsed = sa.engine.make_url(url)
@@ -120,7 +135,7 @@ def open_database(target: str, *, create: bool = True) -> OpenedDatabase:
             with path.open("rb") as fh:
                 if fh.read(16) != b"SQLite format 3\x00":
                     raise DatabaseError(f"{path}: not a SQLite database (nothing was changed)")
-    engine = create_engine(url)
+    engine = create_engine(url, private=private)
     opened = OpenedDatabase(engine=engine, url=url, path=path)
     try:
         _ensure_schema(opened)
