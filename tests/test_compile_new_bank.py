@@ -290,3 +290,21 @@ def test_a_segmenter_that_dies_costs_only_time(tmp_path: Path, monkeypatch: pyte
         segment.forget()
         prose._cjk_terms.cache_clear()
         prose._paragraph_sentences.cache_clear()
+
+
+def test_a_bank_that_cannot_be_created_is_named_as_the_user_named_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quizkit.storage.bank as bank_module
+    from quizkit.errors import DatabaseError
+
+    def refuse(target: str, **kwargs: object) -> object:
+        raise DatabaseError(f"{target}: cannot open database: unable to open database file")
+
+    monkeypatch.setattr(bank_module, "open_bank", refuse)
+    bank = tmp_path / "bank.sqlite3"
+    chapter_file = str(FIXTURES / "zh-nginx-notes.md")
+    code, out, err = run("compile", chapter_file, "-d", "N", env={"QUIZKIT_DB": str(bank)})
+    assert code == 1
+    assert err.strip() == f"Error: {bank}: cannot open database: unable to open database file"
+    assert not bank.exists() and _leftovers(tmp_path) == []

@@ -56,7 +56,10 @@ class NewBank:
                 raise DatabaseError(f"{self.final}: cannot create database folder: {exc.strerror}") from None
             self._made_dirs = missing
             self._remove_staged()  # left by a killed process that had our pid
-            self._bank = open_bank(str(self.staged), learner=self.learner, private=True)
+            try:
+                self._bank = open_bank(str(self.staged), learner=self.learner, private=True)
+            except DatabaseError as exc:  # name the bank the user asked for, not our temporary file
+                raise DatabaseError(exc.message.replace(str(self.staged), str(self.final))) from None
         return self._bank
 
     def publish(self) -> None:
