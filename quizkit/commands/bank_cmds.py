@@ -128,6 +128,10 @@ def compile_cmd(
     so your progress on unchanged cards is kept. Prints added / updated /
     unchanged / retired counts.
 
+    A compile is one transaction; into a bank that does not exist yet, the bank
+    only appears once everything is stored. Folders of 64 or more chapters
+    compile in worker processes (QUIZKIT_COMPILE_JOBS=N sets how many, 1 none).
+
     \b
     Examples:
       quizkit compile notes/kubernetes-01.md --deck Kubernetes
