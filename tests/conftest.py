@@ -16,6 +16,8 @@ SHARED = REPO.parent / "shared"
 SEED = SHARED / "seeds" / "kubernetes-01.md"
 CORPUS = SHARED / "corpus"
 
+pytest_plugins = ("tests.compile_helpers",)  # the no_jieba_yet fixture
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -27,6 +27,7 @@ from quizkit.model import DeckInfo
 from quizkit.storage import staging
 from quizkit.storage.bank import open_bank
 from quizkit.storage.rows import card_rows
+from tests.compile_helpers import as_new
 
 NOW = "2026-11-27T10:00:00+00:00"
 FIXTURES = Path(__file__).parent / "fixtures" / "chapters"
@@ -267,29 +268,20 @@ def _children() -> set[int]:
     return found
 
 
-def test_a_segmenter_that_dies_costs_only_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from quizkit.compiler import prose, segment
-
+def test_a_segmenter_that_dies_costs_only_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None
+) -> None:
     folder = _folder(tmp_path)
     monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "1")
     serial = compile_path(folder)
-    segment.forget()
-    prose._cjk_terms.cache_clear()
-    prose._paragraph_sentences.cache_clear()
-    monkeypatch.setattr(segment, "_LOADED", False)
-    monkeypatch.setattr(segment, "_CUT", None)
+    as_new(monkeypatch)
 
     def die(fd: int, sentences: list[str]) -> None:
         os._exit(9)  # the segmenter, on its first request
 
     monkeypatch.setattr(chapter, "_reply", die)
     monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "2")
-    try:
-        assert compile_path(folder) == serial  # the parent compiled what the workers could not
-    finally:
-        segment.forget()
-        prose._cjk_terms.cache_clear()
-        prose._paragraph_sentences.cache_clear()
+    assert compile_path(folder) == serial  # the parent compiled what the workers could not
 
 
 def test_a_bank_that_cannot_be_created_is_named_as_the_user_named_it(

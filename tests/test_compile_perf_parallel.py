@@ -12,13 +12,13 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from quizkit.compiler import chapter, compile_path, prose, segment
+from quizkit.compiler import chapter, compile_path, segment
 from quizkit.errors import ChapterError, InputError
+from tests.compile_helpers import as_new
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = sorted((REPO / "tests" / "fixtures" / "chapters").glob("*.md")) + sorted(
@@ -47,20 +47,11 @@ def _compile(folder: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> list[o
     return list(compile_path(folder))
 
 
-def _forget_cuts() -> None:
-    segment.forget()
-    prose._cjk_terms.cache_clear()
-    prose._paragraph_sentences.cache_clear()
-
-
-@pytest.fixture
-def no_jieba_yet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process as if it had not cut a sentence yet (jieba's module may stay imported)."""
-    _forget_cuts()
-    monkeypatch.setattr(segment, "_CUT", None)
-    monkeypatch.setattr(segment, "_LOADED", False)
-    yield
-    _forget_cuts()
+def _serial_then_as_new(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The serial compile's results; then this process forgets its cuts, as a new one."""
+    serial = _compile(folder, 1, monkeypatch)
+    as_new(monkeypatch)
+    return serial
 
 
 class Served:
@@ -129,9 +120,7 @@ def test_a_worker_that_dies_costs_only_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, step: str
 ) -> None:
     folder = _folder(tmp_path, 70)
-    serial = _compile(folder, 1, monkeypatch)
-    _forget_cuts()
-    monkeypatch.setattr(segment, "_LOADED", False)
+    serial = _serial_then_as_new(folder, monkeypatch)
     parent = os.getpid()
     real = getattr(chapter, step)
     calls = [0]
@@ -150,11 +139,7 @@ def test_workers_ask_the_parent_for_cuts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = _folder(tmp_path, 70)
-    serial = _compile(folder, 1, monkeypatch)
-    assert segment.loaded()
-    _forget_cuts()
-    monkeypatch.setattr(segment, "_CUT", None)
-    monkeypatch.setattr(segment, "_LOADED", False)
+    serial = _serial_then_as_new(folder, monkeypatch)
     assert _compile(folder, 2, monkeypatch) == serial
     served = replies()
     assert served, "the workers cut nothing through the segmenter"
@@ -167,10 +152,7 @@ def test_workers_parse_while_the_parent_loads_jieba(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None
 ) -> None:
     folder = _folder(tmp_path, 70)
-    serial = _compile(folder, 1, monkeypatch)
-    _forget_cuts()
-    monkeypatch.setattr(segment, "_CUT", None)
-    monkeypatch.setattr(segment, "_LOADED", False)
+    serial = _serial_then_as_new(folder, monkeypatch)
     log = tmp_path / "parsed.log"
     real_parse = chapter._parse_file
 
@@ -232,10 +214,7 @@ def test_a_cut_that_fails_in_the_parent_is_redone_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = _folder(tmp_path, 70)
-    serial = _compile(folder, 1, monkeypatch)
-    _forget_cuts()
-    monkeypatch.setattr(segment, "_CUT", None)
-    monkeypatch.setattr(segment, "_LOADED", False)
+    serial = _serial_then_as_new(folder, monkeypatch)
     real = segment.posseg_cut
     failing = [True]
 
