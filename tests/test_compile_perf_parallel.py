@@ -135,7 +135,7 @@ def test_a_worker_that_dies_costs_only_time(
     assert _compile(folder, 2, monkeypatch) == serial
 
 
-def test_workers_ask_the_parent_for_cuts(
+def test_workers_get_their_cuts_from_the_segmenter(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = _folder(tmp_path, 70)
@@ -210,7 +210,7 @@ def test_meanwhile_runs_once_with_workers_and_never_without(
     assert calls == [os.getpid()]
 
 
-def test_a_cut_that_fails_in_the_parent_is_redone_there(
+def test_a_cut_that_fails_in_the_segmenter_is_redone_by_the_parent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
 ) -> None:
     folder = _folder(tmp_path, 70)
