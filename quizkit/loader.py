@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -118,6 +117,7 @@ def compile_into_new_bank(
     (:mod:`quizkit.storage.staging`).  Only for :func:`streams_into_new_bank` cases.
     """
     from quizkit.compiler import compile_path
+    from quizkit.compiler.chapter import paused_gc
     from quizkit.storage.staging import NewBank
 
     stage = NewBank.for_target(target, learner)
@@ -139,14 +139,9 @@ def compile_into_new_bank(
                     sync = stack.enter_context(stage.open().syncing(info, now=now, progress=progress))
                 sync.add(rows)
 
-            was_enabled = gc.isenabled()
-            gc.disable()  # see store()
-            try:
+            with paused_gc():  # see store()
                 for path in paths:
                     compile_path(path, prepare, meanwhile=stage.open, on_ready=on_ready)
-            finally:
-                if was_enabled:
-                    gc.enable()
         # Leaving the block finished the sync and committed it.
         assert sync is not None  # every path gives at least one chapter, or raises
         report = sync.report
@@ -165,11 +160,8 @@ def store(
     progress: Callable[[int], None] | None = None,
 ) -> SyncReport:
     """Write a compiled deck into the bank (one transaction; retired cards keep history)."""
+    from quizkit.compiler.chapter import paused_gc
+
     # No cyclic GC while storing: with 100k cards alive every full collection walks them all.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return bank.sync_rows(compiled.info, compiled.rows, now=now, progress=progress)
-    finally:
-        if was_enabled:
-            gc.enable()

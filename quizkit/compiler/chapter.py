@@ -740,11 +740,12 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 @contextlib.contextmanager
 def paused_gc() -> Iterator[None]:
-    """No cyclic GC while compiling many chapters.
+    """No cyclic GC while compiling (or storing) many chapters.
 
     Every chapter's cards stay alive, so each full collection walks all earlier
     chapters again (and compiling makes almost no cycles): 10-20 % of a 1,000-chapter
-    compile.  Reference counting still frees everything else as usual.
+    compile.  Reference counting still frees everything else as usual.  Nests: only
+    the outermost pause turns the GC back on.
     """
     was_enabled = gc.isenabled()
     gc.disable()
