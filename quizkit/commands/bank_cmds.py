@@ -73,7 +73,6 @@ def _compile_into_bank(
                 now=now(),
                 progress=advance,
             )
-        gc.freeze()  # see below
         _print_warnings(report.deck, warnings, list_warnings, paths[0])
         reports = [report]
     else:
