@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -180,7 +181,50 @@ def test_a_compile_killed_while_storing_leaves_no_bank(tmp_path: Path) -> None:
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert not bank.exists()  # only a partial file, which no quizkit command ever opens
-    assert len(_leftovers(tmp_path)) >= 1
+    left = [tmp_path / name for name in _leftovers(tmp_path)]
+    assert left
+    # The next compile into that bank removes it once it is clearly abandoned.
+    code, out, err = run("compile", str(folder), "-d", "Notes", env={"QUIZKIT_DB": str(bank)})
+    assert code == 0, err
+    assert _leftovers(tmp_path) == [p.name for p in left]  # still fresh: it could be a live compile
+    bank.unlink()
+    old = time.time() - staging.ABANDONED_AFTER - 60
+    for path in left:
+        os.utime(path, (old, old))
+    code, out, err = run("compile", str(folder), "-d", "Notes", env={"QUIZKIT_DB": str(bank)})
+    assert code == 0, err
+    assert bank.exists() and _leftovers(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_only_abandoned_partial_files_are_removed(tmp_path: Path) -> None:
+    final = tmp_path / "bank.sqlite3"
+    now = time.time()
+    old = now - staging.ABANDONED_AFTER - 1
+    dead, alive = _dead_pid(), os.getppid()
+    files = {
+        "dead-old": (f"bank.sqlite3.partial-{dead}", old),
+        "dead-old-side": (f"bank.sqlite3.partial-{dead}-journal", old),
+        "dead-fresh": (f"bank.sqlite3.partial-{dead + 1_000_000}", now),
+        "alive-old": (f"bank.sqlite3.partial-{alive}", old),
+        "not-a-pid": ("bank.sqlite3.partial-x", old),
+        "other-bank": (f"other.sqlite3.partial-{dead}", old),
+    }
+    for name, mtime in files.values():
+        (tmp_path / name).write_bytes(b"")
+        os.utime(tmp_path / name, (mtime, mtime))
+    os.utime(tmp_path / files["dead-fresh"][0], (now, now))
+    removed = staging.remove_abandoned(final, now=now)
+    assert removed == [tmp_path / files["dead-old"][0]]
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == sorted(name for key, (name, _) in files.items() if not key.startswith("dead-old"))
 
 
 def _now():  # type: ignore[no-untyped-def]

@@ -5,7 +5,8 @@ while later ones still compile (``quizkit.loader.compile_into_new_bank``).  The
 cards go into ``<bank>.partial-<pid>`` next to the bank; only a complete,
 committed bank is given the real name, with a hard link that never replaces a
 file.  A compile that fails removes the partial file (and any folder it made),
-so the bank was never created, as when nothing is streamed.  Until it is
+so the bank was never created, as when nothing is streamed; one that is killed
+leaves it, and the next compile into that bank removes it (``remove_abandoned``).  Until it is
 published the file is private, so it is written without a write-ahead log and
 without syncs, and synced once before it is linked.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -24,6 +26,9 @@ if TYPE_CHECKING:  # the storage code loads when the bank is opened (off the for
     from quizkit.storage.bank import Bank
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+# A compile writes its partial file all the time; one untouched this long, whose process
+# is gone, was left by a compile that was killed.
+ABANDONED_AFTER = 600.0  # seconds
 
 
 class NewBank:
@@ -56,6 +61,7 @@ class NewBank:
                 raise DatabaseError(f"{self.final}: cannot create database folder: {exc.strerror}") from None
             self._made_dirs = missing
             self._remove_staged()  # left by a killed process that had our pid
+            remove_abandoned(self.final)
             try:
                 self._bank = open_bank(str(self.staged), learner=self.learner, private=True)
             except DatabaseError as exc:  # name the bank the user asked for, not our temporary file
@@ -106,6 +112,46 @@ class NewBank:
         for suffix in ("", *_SIDE_FILES):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.staged}{suffix}")
+
+
+def remove_abandoned(final: Path, *, now: float | None = None) -> list[Path]:
+    """Remove partial files of ``final`` left by killed compiles; return what was removed.
+
+    A partial file is abandoned when the process named in it no longer exists here and
+    the file has not changed for :data:`ABANDONED_AFTER` seconds (a process of another
+    PID namespace sharing the folder keeps writing its file, so it is never taken).
+    """
+    moment = time.time() if now is None else now
+    removed: list[Path] = []
+    prefix = f"{final.name}.partial-"
+    try:
+        candidates = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for path in candidates:
+        pid = path.name[len(prefix) :]
+        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue  # a side file (-wal, -shm, -journal) goes with its partial file below
+        try:
+            if moment - path.stat().st_mtime < ABANDONED_AFTER:
+                continue
+        except OSError:
+            continue
+        for suffix in ("", *_SIDE_FILES):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{path}{suffix}")
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, and is someone else's
+        return True
+    return True
 
 
 def _sync_folder(folder: Path) -> None:
