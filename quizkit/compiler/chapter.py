@@ -601,8 +601,7 @@ def _work(
 
     def send() -> None:
         if ready:
-            data = pickle.dumps(ready, protocol=pickle.HIGHEST_PROTOCOL)
-            _write_all(out, _RECORD.pack(len(data)) + data)
+            _send(out, ready)
             ready.clear()
 
     try:
@@ -628,8 +627,7 @@ def _cut_candidates(parsed: _Parsed) -> Iterator[str]:
 
 def _ask(requests: int, replies: int, sentences: list[str]) -> list[Pairs]:
     """Ask the segmenter process to cut ``sentences`` (see :func:`_serve`)."""
-    data = pickle.dumps(sentences, protocol=pickle.HIGHEST_PROTOCOL)
-    _write_all(requests, _RECORD.pack(len(data)) + data)
+    _send(requests, sentences)
     (size,) = _RECORD.unpack(_read_exact(replies, _RECORD.size))
     ok, value = pickle.loads(_read_exact(replies, size))
     if not ok:
@@ -663,8 +661,7 @@ def _serve(workers: list[_Worker], results: list[Any], done: list[bool], step: C
             if not events:
                 more = step()
                 continue
-            # Cut requests first: a worker is blocked on each of them.
-            for key, _ in sorted(events, key=lambda e: e[0].fd != e[0].data.requests):
+            for key, _ in events:
                 w = key.data
                 fd = key.fd
                 data = os.read(fd, 1 << 20)
@@ -700,11 +697,10 @@ def _serve(workers: list[_Worker], results: list[Any], done: list[bool], step: C
 def _reply(fd: int, sentences: list[str]) -> None:
     try:
         answer: tuple[bool, object] = (True, [tuple(segment.posseg_cut(s)) for s in sentences])
-    except Exception as exc:  # the worker stops; the serial pass below raises it properly
+    except Exception as exc:  # the worker stops; the parent compiles its files and raises it properly
         answer = (False, repr(exc))
-    data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    with contextlib.suppress(BrokenPipeError):  # a worker that died: its files are redone here
-        _write_all(fd, _RECORD.pack(len(data)) + data)
+    with contextlib.suppress(BrokenPipeError):  # a worker that died: the parent redoes its files
+        _send(fd, answer)
 
 
 # Chinese copula characters: a chapter with one will most likely need jieba (prose.py).
@@ -719,6 +715,12 @@ def _needs_segmenter(files: list[Path]) -> bool:
         except OSError:
             continue  # compile_file reports it
     return False
+
+
+def _send(fd: int, obj: object) -> None:
+    """One message: ``obj`` pickled, after its length (see how :func:`_serve` reads them)."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    _write_all(fd, _RECORD.pack(len(data)) + data)
 
 
 def _write_all(fd: int, data: bytes) -> None:

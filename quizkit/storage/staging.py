@@ -109,9 +109,7 @@ class NewBank:
         self._made_dirs = []
 
     def _remove_staged(self) -> None:
-        for suffix in ("", *_SIDE_FILES):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{self.staged}{suffix}")
+        _unlink_with_side_files(self.staged)
 
 
 def remove_abandoned(final: Path, *, now: float | None = None) -> list[Path]:
@@ -137,11 +135,15 @@ def remove_abandoned(final: Path, *, now: float | None = None) -> list[Path]:
                 continue
         except OSError:
             continue
-        for suffix in ("", *_SIDE_FILES):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(f"{path}{suffix}")
+        _unlink_with_side_files(path)
         removed.append(path)
     return removed
+
+
+def _unlink_with_side_files(path: Path) -> None:
+    for suffix in ("", *_SIDE_FILES):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")
 
 
 def _alive(pid: int) -> bool:
