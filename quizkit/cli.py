@@ -1,7 +1,7 @@
 """The ``quizkit`` command line: a thin layer over the library.
 
 Commands live in ``quizkit/commands/`` and are imported only when invoked,
-so ``quizkit --help`` and ``quizkit due`` do not pay for genanki, jieba or
+so ``quizkit --help`` and ``quizkit due`` do not pay for genanki, the segmenter (rjieba) or
 the exporters.  Library errors become one line on stderr and exit status 1.
 """
 

@@ -1,4 +1,4 @@
-"""Helpers for tests of the parallel compile: a process that has not cut a sentence yet."""
+"""Helpers for compile tests: a process that has not cut a sentence yet."""
 
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ def forget_cuts() -> None:
 
 
 def as_new(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process as if it had not cut a sentence yet (jieba's module may stay imported)."""
+    """This process as if it had not cut a sentence yet (rjieba's module may stay imported)."""
     forget_cuts()
     monkeypatch.setattr(segment, "_CUT", None)
-    monkeypatch.setattr(segment, "_LOADED", False)
 
 
 @pytest.fixture
-def no_jieba_yet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_cuts_yet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     as_new(monkeypatch)
     yield
     forget_cuts()

@@ -16,7 +16,7 @@ SHARED = REPO.parent / "shared"
 SEED = SHARED / "seeds" / "kubernetes-01.md"
 CORPUS = SHARED / "corpus"
 
-pytest_plugins = ("tests.compile_helpers",)  # the no_jieba_yet fixture
+pytest_plugins = ("tests.compile_helpers",)  # the no_cuts_yet fixture
 
 
 @pytest.fixture(autouse=True)

@@ -22,13 +22,12 @@ import pytest
 from click.testing import CliRunner
 
 from quizkit.cli import cli
-from quizkit.compiler import chapter, compile_path
+from quizkit.compiler import compile_path
 from quizkit.errors import DeckError
 from quizkit.model import DeckInfo
 from quizkit.storage import staging
 from quizkit.storage.bank import open_bank
 from quizkit.storage.rows import card_rows
-from tests.compile_helpers import as_new
 
 NOW = "2026-11-27T10:00:00+00:00"
 FIXTURES = Path(__file__).parent / "fixtures" / "chapters"
@@ -295,7 +294,7 @@ def test_on_ready_gets_every_chapter_in_order_and_can_stop_the_compile(
     with pytest.raises(Stop):
         compile_path(folder, lambda r: r.path, on_ready=stop_at_ten)
     assert seen == whole[:10]
-    assert _children() == before  # no worker or segmenter left behind, not even a zombie
+    assert _children() == before  # no worker left behind, not even a zombie
 
 
 def _children() -> set[int]:
@@ -310,22 +309,6 @@ def _children() -> set[int]:
         if int(fields[1]) == mine:
             found.add(int(stat.parent.name))
     return found
-
-
-def test_a_segmenter_that_dies_costs_only_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None
-) -> None:
-    folder = _folder(tmp_path)
-    monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "1")
-    serial = compile_path(folder)
-    as_new(monkeypatch)
-
-    def die(fd: int, sentences: list[str]) -> None:
-        os._exit(9)  # the segmenter, on its first request
-
-    monkeypatch.setattr(chapter, "_reply", die)
-    monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", "2")
-    assert compile_path(folder) == serial  # the parent compiled what the workers could not
 
 
 def test_a_bank_that_cannot_be_created_is_named_as_the_user_named_it(

@@ -1,22 +1,20 @@
 """A chapter folder compiled in forked processes gives what the serial loop gives.
 
 Same results in the same order, the same first error (file:line), and a worker that
-dies only costs time: its files are compiled by the parent.  Workers parse while the
-parent loads jieba, then ask the parent to cut their sentences.
+dies (or fails) only costs time: its files are compiled by the parent.  Each worker
+cuts its own Chinese sentences.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from quizkit.compiler import chapter, compile_path, segment
+from quizkit.compiler import chapter, compile_path, prose, segment
 from quizkit.errors import ChapterError, InputError
 from tests.compile_helpers import as_new
 
@@ -54,32 +52,6 @@ def _serial_then_as_new(folder: Path, monkeypatch: pytest.MonkeyPatch) -> list[o
     return serial
 
 
-class Served:
-    """The sentences cut for the workers, logged by the segmenter process to a file."""
-
-    def __init__(self, log: Path) -> None:
-        self.log = log
-
-    def __call__(self) -> list[str]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture
-def replies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Served:
-    served = Served(tmp_path / "served.jsonl")
-    real = chapter._reply
-
-    def logging(fd: int, sentences: list[str]) -> None:
-        with served.log.open("a", encoding="utf-8") as f:
-            f.write("".join(json.dumps(s) + "\n" for s in sentences))
-        real(fd, sentences)
-
-    monkeypatch.setattr(chapter, "_reply", logging)
-    return served
-
-
 def _error(folder: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("QUIZKIT_COMPILE_JOBS", str(jobs))
     with pytest.raises(InputError) as info:
@@ -115,67 +87,53 @@ def test_parallel_raises_the_first_error_in_file_order(
     )
 
 
-@pytest.mark.parametrize("step", ["_parse_file", "_finish"])
+@pytest.mark.parametrize(("module", "step"), [(chapter, "compile_file"), (prose, "posseg_cut")])
 def test_a_worker_that_dies_costs_only_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, step: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cuts_yet: None, module: object, step: str
 ) -> None:
     folder = _folder(tmp_path, 70)
     serial = _serial_then_as_new(folder, monkeypatch)
     parent = os.getpid()
-    real = getattr(chapter, step)
+    real = getattr(module, step)
     calls = [0]
 
-    def dying(*args: object) -> object:
+    def dying(*args: object, **kwargs: object) -> object:
         calls[0] += 1
         if os.getpid() != parent and calls[0] == 3:
-            os._exit(3)  # killed in the middle of its third chapter (parsing, or asking for cuts)
-        return real(*args)
+            os._exit(3)  # killed at its third chapter, or in the middle of one, at its third cut
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(chapter, step, dying)
+    monkeypatch.setattr(module, step, dying)
     assert _compile(folder, 2, monkeypatch) == serial
 
 
-def test_workers_get_their_cuts_from_the_segmenter(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
+def test_a_cut_that_fails_in_a_worker_is_redone_by_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cuts_yet: None
+) -> None:
+    folder = _folder(tmp_path, 70)
+    serial = _serial_then_as_new(folder, monkeypatch)
+    parent = os.getpid()
+    real = segment.posseg_cut
+    parent_cuts: list[str] = []
+
+    def flaky(sentence: str) -> list[tuple[str, str]]:
+        if os.getpid() != parent:
+            raise MemoryError("no room for the dictionary")  # every worker stops at its first cut
+        parent_cuts.append(sentence)
+        return real(sentence)
+
+    monkeypatch.setattr(prose, "posseg_cut", flaky)
+    assert _compile(folder, 2, monkeypatch) == serial
+    assert parent_cuts  # the parent cut what the workers could not
+
+
+def test_workers_cut_in_their_own_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cuts_yet: None
 ) -> None:
     folder = _folder(tmp_path, 70)
     serial = _serial_then_as_new(folder, monkeypatch)
     assert _compile(folder, 2, monkeypatch) == serial
-    served = replies()
-    assert served, "the workers cut nothing through the segmenter"
-    # Each worker asks once per distinct sentence: at most twice per sentence in all.
-    assert max(served.count(s) for s in set(served)) <= 2
-    assert segment.loaded()  # the segmenter was forked from this process, which loaded jieba
-
-
-def test_workers_parse_while_the_parent_loads_jieba(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None
-) -> None:
-    folder = _folder(tmp_path, 70)
-    serial = _serial_then_as_new(folder, monkeypatch)
-    log = tmp_path / "parsed.log"
-    real_parse = chapter._parse_file
-
-    def logged(path: Path) -> object:
-        parsed = real_parse(path)
-        with log.open("a") as f:  # one short line per append: lines from two workers never mix
-            f.write(f"{time.monotonic()}\n")
-        return parsed
-
-    real_load = segment.load
-    loaded_at: list[float] = []
-
-    def slow_load() -> None:
-        time.sleep(1.0)  # a slow dictionary load: the workers must not wait for it to parse
-        real_load()
-        loaded_at.append(time.monotonic())
-
-    monkeypatch.setattr(chapter, "_parse_file", logged)
-    monkeypatch.setattr(segment, "load", slow_load)
-    assert _compile(folder, 2, monkeypatch) == serial
-    stamps = [float(line) for line in log.read_text().split()]
-    assert len(stamps) == 70 and len(loaded_at) == 1
-    assert sum(t < loaded_at[0] for t in stamps) >= 35  # most chapters were parsed during the load
+    assert not segment._MEMO  # nothing was cut here: the workers cut (and compiled) everything
 
 
 def test_prepare_runs_where_the_chapter_was_compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,33 +168,6 @@ def test_meanwhile_runs_once_with_workers_and_never_without(
     assert calls == [os.getpid()]
 
 
-def test_a_cut_that_fails_in_the_segmenter_is_redone_by_the_parent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
-) -> None:
-    folder = _folder(tmp_path, 70)
-    serial = _serial_then_as_new(folder, monkeypatch)
-    real = segment.posseg_cut
-    failing = [True]
-
-    def flaky(sentence: str) -> list[tuple[str, str]]:
-        if failing[0]:
-            raise MemoryError("no room for the dictionary")
-        return real(sentence)
-
-    # Workers asking the parent get an error back and stop; the parent then compiles
-    # their chapters itself, with its own (now working) segmenter.
-    monkeypatch.setattr(segment, "posseg_cut", flaky)
-    real_serve = chapter._serve
-
-    def serve_then_heal(*args: object) -> None:
-        real_serve(*args)  # type: ignore[arg-type]
-        failing[0] = False
-
-    monkeypatch.setattr(chapter, "_serve", serve_then_heal)
-    assert _compile(folder, 2, monkeypatch) == serial
-    assert replies()
-
-
 def test_serial_for_few_files_threads_or_no_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QUIZKIT_COMPILE_JOBS", raising=False)
     assert chapter._jobs(chapter.PARALLEL_MIN_FILES - 1) == 1
@@ -254,18 +185,15 @@ def test_serial_for_few_files_threads_or_no_setting(monkeypatch: pytest.MonkeyPa
         thread.join()
 
 
-def test_an_english_folder_never_loads_jieba(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_jieba_yet: None, replies: Served
+def test_an_english_folder_never_loads_the_segmenter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_cuts_yet: None
 ) -> None:
     folder = tmp_path / "en"
     folder.mkdir()
     for i in range(8):
         shutil.copy(REPO / "tests" / "fixtures" / "chapters" / "en-git-cheatsheet.md", folder / f"{i}.md")
-    assert not chapter._needs_segmenter(sorted(folder.glob("*.md")))
-    assert chapter._needs_segmenter(sorted((REPO / "tests" / "fixtures" / "chapters").glob("*.md")))
-    parallel = _compile(folder, 2, monkeypatch)
-    assert not segment.loaded() and not replies()
-    assert parallel == _compile(folder, 1, monkeypatch)
+    assert _compile(folder, 1, monkeypatch) == _compile(folder, 2, monkeypatch)
+    assert segment._CUT is None and not segment._MEMO
 
 
 def test_errors_are_chapter_errors_in_a_parallel_compile(

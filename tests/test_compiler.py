@@ -406,13 +406,18 @@ def test_fixture_chapters_in_other_layouts() -> None:
     assert "为什么它能用很少的内存处理大量并发连接？" in fronts
 
 
-def test_importing_compiler_does_not_import_jieba() -> None:
+def test_importing_compiler_does_not_import_the_segmenter() -> None:
     import subprocess
     import sys
 
-    code = "import sys, quizkit.compiler; print('jieba' in sys.modules)"
+    code = (
+        "import sys, quizkit.compiler\n"
+        "print(sorted(m for m in ('rjieba', 'jieba') if m in sys.modules))\n"
+        "quizkit.compiler.compile_text('# T\\n\\n容器是一种轻量级的虚拟化技术。\\n', source_file='c.md')\n"
+        "print('rjieba' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]  # imported on the first copula sentence
 
 
 def test_authored_quizkit_blocks_are_not_commands() -> None:
@@ -423,7 +428,7 @@ def test_authored_quizkit_blocks_are_not_commands() -> None:
 
 
 def test_segmenter_is_jiebas_cut_memoised(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Segmentation is jieba's own no-HMM posseg cut, computed once per sentence."""
+    """Segmentation is jieba's no-HMM posseg cut (computed by rjieba), once per sentence."""
     import logging
 
     import jieba  # type: ignore[import-untyped]
@@ -436,7 +441,7 @@ def test_segmenter_is_jiebas_cut_memoised(monkeypatch: pytest.MonkeyPatch) -> No
     expected = [(p.word, p.flag) for p in jieba.posseg.cut(sentence, HMM=False)]
     calls: list[str] = []
     segment.forget()
-    real = segment._jieba_cut()
+    real = segment._rjieba_cut()
     monkeypatch.setattr(segment, "_CUT", lambda s: calls.append(s) or real(s))
     assert segment.posseg_cut(sentence) == expected
     assert segment.posseg_cut(sentence) == expected

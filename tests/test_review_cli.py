@@ -125,7 +125,7 @@ def test_due_stays_off_the_heavy_imports(bank_path: Path) -> None:
     code = (
         "import sys; from quizkit.cli import main; sys.argv = ['quizkit', 'due']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "mods = ('rapidfuzz', 'genanki', 'jieba', 'sqlalchemy.orm', 'alembic', 'quizkit.grading',"
+        "mods = ('rapidfuzz', 'genanki', 'rjieba', 'sqlalchemy.orm', 'alembic', 'quizkit.grading',"
         " 'quizkit.reports')\n"
         "import os\n"
         "if 'postgresql' not in os.environ.get('QUIZKIT_DB', ''):\n"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import gc
 import os
 import pickle
 import re
-import select
 import selectors
 import signal
 import struct
@@ -21,11 +19,9 @@ from typing import Any, TypeVar, overload
 from urllib.parse import unquote
 
 from quizkit.commandline import command_identity as _command_identity
-from quizkit.compiler import segment
 from quizkit.compiler.blocks import Block, parse_blocks
-from quizkit.compiler.extract import CommandFact, Facts, OptionFact, extract_commands
-from quizkit.compiler.prose import ConceptFact, cut_candidates, extract_concepts
-from quizkit.compiler.segment import Pairs
+from quizkit.compiler.extract import CommandFact, OptionFact, extract_commands
+from quizkit.compiler.prose import ConceptFact, extract_concepts
 from quizkit.errors import ChapterError, InputError
 from quizkit.model import CardKind, CardSpec, CardStyle, ChapterResult, MediaRef, Warning_
 
@@ -204,20 +200,8 @@ def _media(
     return refs, warnings, by_section
 
 
-@dataclass
-class _Parsed:
-    """A chapter after the steps that never need jieba: parsing, media, command facts."""
-
-    source_file: str
-    empty: bool
-    blocks: list[Block]
-    media_refs: list[MediaRef]
-    warnings: list[Warning_]
-    media: dict[tuple[str, ...], list[str]]
-    facts: Facts
-
-
-def _parse(text: str, source_file: str, base_dir: Path | None) -> _Parsed:
+def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -> ChapterResult:
+    """Compile Markdown ``text``; images resolve against ``base_dir`` (default: the file's folder)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
@@ -227,29 +211,17 @@ def _parse(text: str, source_file: str, base_dir: Path | None) -> _Parsed:
         base_dir = Path(source_file).parent
     media_refs, warnings, media = _media(blocks, source_file, base_dir)
     facts = extract_commands(blocks)
-    return _Parsed(source_file, not text.strip(), blocks, media_refs, warnings, media, facts)
-
-
-def _finish(parsed: _Parsed) -> ChapterResult:
-    """Concept cards (which may segment Chinese sentences) and the chapter's cards."""
-    source_file = parsed.source_file
-    concepts = extract_concepts(parsed.blocks, parsed.facts.used, parsed.media)
+    concepts = extract_concepts(blocks, facts.used, media)
     out = _Cards(source_file)
-    _command_cards(out, parsed.facts.commands, source_file)
-    _option_cards(out, parsed.facts.options, source_file)
-    _concept_cards(out, concepts, source_file, parsed.media)
+    _command_cards(out, facts.commands, source_file)
+    _option_cards(out, facts.options, source_file)
+    _concept_cards(out, concepts, source_file, media)
     cards = sorted(out.values(), key=lambda c: c.source_line)
-    warnings = parsed.warnings
     if not cards:
         warnings.append(
-            Warning_(source_file, 1, "empty chapter" if parsed.empty else "no cards found in chapter")
+            Warning_(source_file, 1, "empty chapter" if not text.strip() else "no cards found in chapter")
         )
-    return ChapterResult(path=source_file, cards=cards, media=parsed.media_refs, warnings=warnings)
-
-
-def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -> ChapterResult:
-    """Compile Markdown ``text``; images resolve against ``base_dir`` (default: the file's folder)."""
-    return _finish(_parse(text, source_file, base_dir))
+    return ChapterResult(path=source_file, cards=cards, media=media_refs, warnings=warnings)
 
 
 def _decode(data: bytes, display: str) -> str:
@@ -269,11 +241,6 @@ def compile_file(path: Path, *, display_path: str | None = None) -> ChapterResul
     """Compile one chapter file; unreadable input is an InputError naming the file."""
     display = display_path if display_path is not None else str(path)
     return compile_text(_read(path, display), source_file=display, base_dir=path.parent)
-
-
-def _parse_file(path: Path) -> _Parsed:
-    display = str(path)
-    return _parse(_read(path, display), display, path.parent)
 
 
 def _read(path: Path, display: str) -> str:
@@ -404,11 +371,8 @@ def _jobs(n_files: int) -> int:
 
 @dataclass
 class _Worker:
-    pid: int
-    results: int  # read end: length-prefixed pickled [(file index, prepared result), ...]
-    requests: int  # read end: length-prefixed pickled lists of sentences to cut
-    replies: int  # write end: length-prefixed pickled cuts
-    # Pipe ends are -1 once closed; pid is 0 once the worker has been waited for.
+    pid: int  # 0 once the worker has been waited for
+    results: int  # read end: length-prefixed pickled [(file index, prepared result), ...]; -1 once closed
 
 
 def _compile_forked(
@@ -421,18 +385,10 @@ def _compile_forked(
     """Compile ``files`` in ``jobs`` forked worker processes; this process coordinates.
 
     Work goes out in contiguous chunks of files through a pipe (one 4-byte chunk start
-    per read), so a worker slowed by other load simply takes fewer chunks.
-
-    jieba's dictionary takes about a second to load, and most chapters need it only at
-    the end, for the copula sentences of their prose.  So the workers start at once
-    and parse (Markdown, media, command facts: :func:`_parse`); meanwhile this process
-    loads jieba.  When it has, it closes the *gate* pipe, and the workers finish their
-    parsed chapters and every later one (:func:`_finish`), asking for each sentence to
-    cut (one round trip per distinct sentence and worker) a *segmenter* process forked
-    from this one with jieba loaded, whose only job that is.  ``meanwhile`` runs before
-    the gate opens.  Then this process collects the results and passes each to ``emit``
-    in file order as soon as the earlier ones are in (storing them, say), never holding
-    up a worker.
+    per read), so a worker slowed by other load simply takes fewer chunks.  While the
+    workers compile, this process runs ``meanwhile``, then collects their results and
+    passes each to ``emit`` in file order as soon as the earlier ones are in (storing
+    them, say), never holding up a worker.
 
     A worker sends its prepared results every few chapters; one that fails on a file
     stops there.  Afterwards this process compiles every file without a result (one a
@@ -441,7 +397,6 @@ def _compile_forked(
     line, exactly as without workers.
     """
     n = len(files)
-    cut_here = segment.loaded()  # jieba already in memory: the workers inherit it
     chunk = max(2, -(-n // (jobs * 24)))
     results: list[Any] = [None] * n
     done = [False] * n
@@ -461,45 +416,25 @@ def _compile_forked(
         _write_all(queue_w, b"".join(_RECORD.pack(start) for start in range(0, n, chunk)))
     finally:
         os.close(queue_w)
-    gate_r, gate_w = os.pipe()
     workers: list[_Worker] = []
-    segmenter = 0  # pid of the process answering cut requests, once forked
     try:
         for _ in range(jobs):
-            others = [fd for w in workers for fd in (w.results, w.requests, w.replies)]
-            workers.append(
-                _fork_worker(files, chunk, queue_r, gate_r, [gate_w, *others], prepare, remote=not cut_here)
-            )
-        os.close(gate_r)
-        gate_r = -1
-        if not cut_here:
-            if _needs_segmenter(files):
-                segment.load()  # while the workers parse
-            segmenter = _fork_segmenter(workers, [queue_r, gate_w])
+            workers.append(_fork_worker(files, chunk, queue_r, [w.results for w in workers], prepare))
         if meanwhile is not None:
-            meanwhile()  # the workers are still parsing: the gate stays shut
-        os.close(gate_w)
-        gate_w = -1
-        _serve(workers, results, done, emit_next)
+            meanwhile()
+        _collect(workers, results, done, emit_next)
         for w in workers:
             os.waitpid(w.pid, 0)
             w.pid = 0
-        if segmenter:
-            os.waitpid(segmenter, 0)  # it leaves when the workers have gone
-            segmenter = 0
     finally:
-        for fd in (queue_r, gate_r, gate_w):
-            if fd >= 0:
-                os.close(fd)
+        os.close(queue_r)
         for w in workers:
-            for fd in (w.results, w.requests, w.replies):
-                if fd >= 0:
-                    os.close(fd)
-        for pid in [w.pid for w in workers] + [segmenter]:
-            if pid:  # only on an exception (Ctrl-C): stop the others
+            if w.results >= 0:
+                os.close(w.results)
+            if w.pid:  # only on an exception (Ctrl-C): stop the others
                 with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
+                    os.kill(w.pid, signal.SIGKILL)
+                    os.waitpid(w.pid, 0)
     # Anything without a result (normally nothing) is compiled here, in order: the first
     # failing file raises its own error.
     for i in range(emitted, n):
@@ -507,153 +442,65 @@ def _compile_forked(
         results[i] = None
 
 
-def _fork_segmenter(workers: list[_Worker], parents: list[int]) -> int:
-    """Fork the process that answers the workers' cut requests (with this one's jieba).
-
-    This process keeps only the result pipes, so storing results never delays a worker
-    waiting for a cut.  The segmenter leaves when every worker has closed its requests.
-    ``parents`` are other pipe ends of this process, which the segmenter closes (an
-    open copy of the gate's write end would keep the gate shut).
-    """
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the segmenter, which never returns
-        status = 1
-        try:
-            for fd in parents:
-                os.close(fd)
-            for w in workers:
-                os.close(w.results)
-                w.results = -1
-            _serve(workers, [], [], lambda: False)
-            status = 0
-        finally:
-            os._exit(status)
-    for w in workers:
-        os.close(w.requests)
-        os.close(w.replies)
-        w.requests = w.replies = -1
-    return pid
-
-
 def _fork_worker(
     files: list[Path],
     chunk: int,
     queue: int,
-    gate_r: int,
     parents: list[int],
     prepare: Callable[[ChapterResult], Any],
-    *,
-    remote: bool,
 ) -> _Worker:
     """Fork one worker; ``parents`` are this process's pipe ends, which the worker closes."""
     results_r, results_w = os.pipe()
-    requests_r, requests_w = os.pipe()
-    replies_r, replies_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the worker, which never returns
         status = 1
         try:
-            for fd in (results_r, requests_r, replies_w, *parents):
+            for fd in (results_r, *parents):
                 os.close(fd)
-            ask = None
-            if remote:
-                segment.use(functools.partial(_remote_cut, requests_w, replies_r))
-                ask = functools.partial(_ask, requests_w, replies_r)
-            _work(files, chunk, queue, gate_r, results_w, prepare, ask)
+            _work(files, chunk, queue, results_w, prepare)
             status = 0
         finally:
             os._exit(status)
-    for fd in (results_w, requests_w, replies_r):
-        os.close(fd)
-    return _Worker(pid, results_r, requests_r, replies_w)
+    os.close(results_w)
+    return _Worker(pid, results_r)
 
 
 def _work(
     files: list[Path],
     chunk: int,
     queue: int,
-    gate: int,
     out: int,
     prepare: Callable[[ChapterResult], Any],
-    ask: Callable[[list[str]], list[Pairs]] | None,
 ) -> None:
-    """A worker: take chunks until the queue is empty or a file fails (left to the parent).
-
-    Each chunk is parsed first.  Until the gate opens, parsed chapters wait in
-    ``backlog``; then, before finishing chapters, the worker asks ``ask`` (its
-    segmenter) in one batch for every cut they may need (:func:`prose.cut_candidates`).
-    """
-    backlog: collections.deque[tuple[int, _Parsed]] = collections.deque()
+    """A worker: take chunks until the queue is empty or a file fails (left to the parent)."""
     ready: list[tuple[int, Any]] = []
-    gate_open = False
-
-    def finish_backlog() -> None:
-        if ask is not None:
-            wanted = {s for _, p in backlog for s in _cut_candidates(p) if not segment.known(s)}
-            if wanted:
-                sentences = sorted(wanted)
-                segment.remember(dict(zip(sentences, ask(sentences), strict=True)))
-        while backlog:
-            i, parsed = backlog.popleft()
-            ready.append((i, prepare(_finish(parsed))))
-            if len(ready) >= _SEND_EVERY:
-                send()
-
-    def send() -> None:
-        if ready:
-            _send(out, ready)
-            ready.clear()
-
     try:
         while True:
             record = os.read(queue, _RECORD.size)
             if not record:
                 break
             (start,) = _RECORD.unpack(record)
-            backlog.extend((i, _parse_file(files[i])) for i in range(start, min(start + chunk, len(files))))
-            gate_open = gate_open or bool(select.select([gate], [], [], 0)[0])
-            if gate_open:
-                finish_backlog()
-        finish_backlog()  # the cuts wait for the parent's jieba and the segmenter
+            for i in range(start, min(start + chunk, len(files))):
+                ready.append((i, prepare(compile_file(files[i]))))
+                if len(ready) >= _SEND_EVERY:
+                    _send(out, ready)
+                    ready.clear()
     finally:
-        send()  # what is done, also when a file failed
+        if ready:  # what is done, also when a file failed
+            _send(out, ready)
 
 
-def _cut_candidates(parsed: _Parsed) -> Iterator[str]:
-    for block in parsed.blocks:
-        if block.kind in ("para", "item") and block.plain:
-            yield from cut_candidates(block.plain)
+def _collect(workers: list[_Worker], results: list[Any], done: list[bool], step: Callable[[], bool]) -> None:
+    """Collect the workers' results until all have exited.
 
-
-def _ask(requests: int, replies: int, sentences: list[str]) -> list[Pairs]:
-    """Ask the segmenter process to cut ``sentences`` (see :func:`_serve`)."""
-    _send(requests, sentences)
-    (size,) = _RECORD.unpack(_read_exact(replies, _RECORD.size))
-    ok, value = pickle.loads(_read_exact(replies, size))
-    if not ok:
-        raise RuntimeError(f"segmenting failed in the segmenter process: {value}")
-    return list(value)
-
-
-def _remote_cut(requests: int, replies: int, sentence: str) -> list[tuple[str, str]]:
-    """A cut the batch did not foresee: ask for it alone."""
-    return list(_ask(requests, replies, [sentence])[0])
-
-
-def _serve(workers: list[_Worker], results: list[Any], done: list[bool], step: Callable[[], bool]) -> None:
-    """Answer the workers' cut requests and collect their results until all have exited.
-
-    Whichever of the pipes this process has: the segmenter answers requests, the
-    parent collects results.  Whenever nothing is waiting to be read, ``step()`` does
-    one piece of the caller's work (passes on one result) and says whether there is more.
+    Whenever nothing is waiting to be read, ``step()`` does one piece of the caller's
+    work (passes on one result) and says whether there is more.
     """
     sel = selectors.DefaultSelector()
     buffers: dict[int, bytearray] = {}
     for w in workers:
-        for fd in (w.results, w.requests):
-            if fd >= 0:  # this process has the pipe
-                sel.register(fd, selectors.EVENT_READ, w)
-                buffers[fd] = bytearray()
+        sel.register(w.results, selectors.EVENT_READ, w)
+        buffers[w.results] = bytearray()
     more = False
     try:
         while sel.get_map():
@@ -663,17 +510,13 @@ def _serve(workers: list[_Worker], results: list[Any], done: list[bool], step: C
                 continue
             for key, _ in events:
                 w = key.data
-                fd = key.fd
-                data = os.read(fd, 1 << 20)
+                data = os.read(w.results, 1 << 20)
                 if not data:  # the worker exited (a partial message from one that died is dropped)
-                    sel.unregister(fd)
-                    os.close(fd)
-                    if fd == w.results:
-                        w.results = -1
-                    else:
-                        w.requests = -1
+                    sel.unregister(w.results)
+                    os.close(w.results)
+                    w.results = -1
                     continue
-                buf = buffers[fd]
+                buf = buffers[key.fd]
                 buf += data
                 while len(buf) >= _RECORD.size:
                     (size,) = _RECORD.unpack_from(buf)
@@ -681,44 +524,18 @@ def _serve(workers: list[_Worker], results: list[Any], done: list[bool], step: C
                         break
                     message = bytes(buf[_RECORD.size : _RECORD.size + size])
                     del buf[: _RECORD.size + size]
-                    if fd == w.results:
-                        for i, result in pickle.loads(message):
-                            results[i] = result
-                            done[i] = True
-                        more = True
-                    else:
-                        _reply(w.replies, pickle.loads(message))
+                    for i, result in pickle.loads(message):
+                        results[i] = result
+                        done[i] = True
+                    more = True
         while more:  # the workers are gone; pass on what is left
             more = step()
     finally:
         sel.close()
 
 
-def _reply(fd: int, sentences: list[str]) -> None:
-    try:
-        answer: tuple[bool, object] = (True, [tuple(segment.posseg_cut(s)) for s in sentences])
-    except Exception as exc:  # the worker stops; the parent compiles its files and raises it properly
-        answer = (False, repr(exc))
-    with contextlib.suppress(BrokenPipeError):  # a worker that died: the parent redoes its files
-        _send(fd, answer)
-
-
-# Chinese copula characters: a chapter with one will most likely need jieba (prose.py).
-_COPULA_BYTES_RE = re.compile("是|指|即|称为|叫做".encode())
-
-
-def _needs_segmenter(files: list[Path]) -> bool:
-    for path in files:
-        try:
-            if _COPULA_BYTES_RE.search(path.read_bytes()):
-                return True
-        except OSError:
-            continue  # compile_file reports it
-    return False
-
-
 def _send(fd: int, obj: object) -> None:
-    """One message: ``obj`` pickled, after its length (see how :func:`_serve` reads them)."""
+    """One message: ``obj`` pickled, after its length (see how :func:`_collect` reads them)."""
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     _write_all(fd, _RECORD.pack(len(data)) + data)
 
@@ -727,17 +544,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, size: int) -> bytes:
-    parts: list[bytes] = []
-    while size:
-        part = os.read(fd, size)
-        if not part:
-            raise EOFError("the parent process went away")
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
 
 
 @contextlib.contextmanager

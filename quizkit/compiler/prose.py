@@ -6,8 +6,8 @@ subject (and key object) of ``X是…`` / ``X is …``.  Question/answer cards c
 from "why" sentences (这是因为, 因为…所以, 这样才能, because) and from the
 paragraphs of a comparison section (``容器与虚拟机的区别``).
 
-Chinese segmentation is jieba's no-HMM part-of-speech cut
-(:mod:`quizkit.compiler.segment`, memoised), run only on sentences that can
+Chinese segmentation is jieba's no-HMM part-of-speech cut (computed by rjieba:
+:mod:`quizkit.compiler.segment`, memoised), run only on sentences that can
 define something.
 """
 
@@ -142,23 +142,6 @@ def _copula_clause(sentence: str) -> tuple[list[tuple[str, str]], int] | None:
             pairs = pairs + posseg_cut(tail)
         return pairs, idx
     return None
-
-
-def cut_candidates(text: str) -> Iterator[str]:
-    """What :func:`_copula_clause` may cut in the sentences of ``text`` (a paragraph's plain text).
-
-    A superset (every copula run, and the clause tail after each), to ask for in one
-    batch before compiling: a parallel compile's workers ask their segmenter process.
-    """
-    if _COPULA_CHARS_RE.search(text) is None:
-        return
-    for sentence in sentences(text):
-        if len(sentence) > 260 or _COPULA_CHARS_RE.search(sentence) is None:
-            continue
-        for m, tail in _copula_runs(sentence):
-            yield m.group()
-            if tail:
-                yield tail
 
 
 @functools.lru_cache(maxsize=4096)

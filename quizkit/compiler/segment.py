@@ -1,66 +1,51 @@
-"""Chinese segmentation for term selection: jieba's part-of-speech cut, memoised.
+"""Chinese segmentation for term selection: jieba's no-HMM part-of-speech cut, memoised.
 
-jieba (no HMM: its dictionary only, so results are stable) is imported on the
-first Chinese sentence that needs it, never when quizkit starts; its prefix
-dictionary is loaded once per process (jieba keeps its own cache file in the
-temporary folder). Cuts are memoised per sentence, because chapters repeat
-sentences (and decks repeat chapters) more than one would think.
+The cut is jieba's (``jieba.posseg.cut(sentence, HMM=False)``: dictionary words
+only, so results are stable), computed by rjieba, the Python binding of jieba-rs
+(the Rust port of jieba, with the same dictionary).  jieba itself needs about 1.5
+seconds per process to load its dictionary (a 9 MB marshal cache and ``dict.txt``
+again for the part-of-speech tags) and holds ~100 MB; rjieba loads in under 0.1 s.
 
-A parallel compile's worker processes do not load jieba: they ask a segmenter
-process forked from the parent, which loads it while they parse (:func:`use`,
-:func:`remember`, ``compiler/chapter.py``).
+rjieba's ``tag`` flags a word its dictionary lacks by guessing (``m`` for digits, a
+tag for a lone rare character); jieba's posseg cut flags such a word ``eng`` when it is
+a run of ASCII letters and digits, else ``x``.  That is undone here, and it is the only
+difference: jieba's dictionary has no ASCII word, and no word with a character outside
+the runs that jieba cuts (``[\u4E00-\u9FD5a-zA-Z0-9+#&._]``) that it could ever produce.
+
+``tests/test_segment_oracle.py`` checks the result against jieba itself (a test
+dependency) on every dictionary word, the seed, the corpus and random text.
+
+rjieba is imported on the first Chinese sentence that needs it, never when quizkit
+starts.  Cuts are memoised per sentence, because chapters repeat sentences (and decks
+repeat chapters) more than one would think.
 """
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import Callable
 
-_Cut = Callable[[str], list[tuple[str, str]]]
+Pairs = tuple[tuple[str, str], ...]
+_Cut = Callable[[str], Pairs]
 _CUT: _Cut | None = None
-_LOADED = False  # a cut costs no start-up any more: jieba's dictionary is in memory, or cuts go elsewhere
+
+_ASCII_WORD_RE = re.compile("[a-zA-Z0-9]+")
 
 
-def _jieba_cut() -> _Cut:
-    import jieba
-    import jieba.posseg
+def _rjieba_cut() -> _Cut:
+    import rjieba  # builds its dictionary on import (~0.1 s)
 
-    jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict..." chatter on stderr
+    tag, has_word = rjieba.tag, rjieba.has_word
 
-    def cut(sentence: str) -> list[tuple[str, str]]:
-        return [(pair.word, pair.flag) for pair in jieba.posseg.cut(sentence, HMM=False)]
+    def cut(sentence: str) -> Pairs:
+        return tuple(
+            (word, flag if has_word(word) else "eng" if _ASCII_WORD_RE.fullmatch(word) else "x")
+            for word, flag in tag(sentence, False)
+        )
 
     return cut
 
 
-def load() -> None:
-    """Import jieba and load its dictionary now rather than on the first cut.
-
-    A parallel compile does this while its workers parse, then forks the process
-    that cuts for them (so the dictionary is loaded once).
-    """
-    global _CUT, _LOADED
-    if _CUT is None:
-        _CUT = _jieba_cut()
-    import jieba
-
-    jieba.initialize()
-    _LOADED = True
-
-
-def loaded() -> bool:
-    """Whether cutting is ready: :func:`load` ran (or a cut did), or :func:`use` was called."""
-    return _LOADED
-
-
-def use(cut: _Cut) -> None:
-    """Cut with ``cut`` from now on (a compile worker: its segmenter process cuts with jieba)."""
-    global _CUT, _LOADED
-    _CUT = cut
-    _LOADED = True
-
-
-Pairs = tuple[tuple[str, str], ...]
 _MEMO: dict[str, Pairs] = {}
 _MEMO_MAX = 65536  # sentences; past that the memo starts again (chapters rarely repeat so far apart)
 
@@ -69,25 +54,14 @@ def posseg_cut(sentence: str) -> list[tuple[str, str]]:
     """(word, part-of-speech flag) pairs of ``sentence``: jieba's no-HMM posseg cut."""
     pairs = _MEMO.get(sentence)
     if pairs is None:
-        global _CUT, _LOADED
+        global _CUT
         if _CUT is None:
-            _CUT = _jieba_cut()
-        pairs = tuple(_CUT(sentence))
-        _LOADED = True  # jieba loads its dictionary on the first cut
-        remember({sentence: pairs})
+            _CUT = _rjieba_cut()
+        pairs = _CUT(sentence)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[sentence] = pairs
     return list(pairs)
-
-
-def known(sentence: str) -> bool:
-    """Whether ``sentence`` was cut (or remembered) already."""
-    return sentence in _MEMO
-
-
-def remember(cuts: dict[str, Pairs]) -> None:
-    """Take cuts made elsewhere (a compile worker's batch from its segmenter) as this process's own."""
-    if len(_MEMO) + len(cuts) > _MEMO_MAX:
-        _MEMO.clear()
-    _MEMO.update(cuts)
 
 
 def forget() -> None:
