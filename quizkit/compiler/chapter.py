@@ -13,7 +13,7 @@ import signal
 import struct
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, overload
 from urllib.parse import unquote
@@ -218,9 +218,8 @@ def compile_text(text: str, *, source_file: str, base_dir: Path | None = None) -
     _concept_cards(out, concepts, source_file, media)
     cards = sorted(out.values(), key=lambda c: c.source_line)
     if not cards:
-        warnings.append(
-            Warning_(source_file, 1, "empty chapter" if not text.strip() else "no cards found in chapter")
-        )
+        what = "empty chapter" if not text.strip() else "no cards found in chapter"
+        warnings.append(Warning_(source_file, 1, what))
     return ChapterResult(path=source_file, cards=cards, media=media_refs, warnings=warnings)
 
 
@@ -373,6 +372,7 @@ def _jobs(n_files: int) -> int:
 class _Worker:
     pid: int  # 0 once the worker has been waited for
     results: int  # read end: length-prefixed pickled [(file index, prepared result), ...]; -1 once closed
+    unread: bytearray = field(default_factory=bytearray)  # the start of a message still arriving
 
 
 def _compile_forked(
@@ -497,10 +497,8 @@ def _collect(workers: list[_Worker], results: list[Any], done: list[bool], step:
     work (passes on one result) and says whether there is more.
     """
     sel = selectors.DefaultSelector()
-    buffers: dict[int, bytearray] = {}
     for w in workers:
         sel.register(w.results, selectors.EVENT_READ, w)
-        buffers[w.results] = bytearray()
     more = False
     try:
         while sel.get_map():
@@ -516,7 +514,7 @@ def _collect(workers: list[_Worker], results: list[Any], done: list[bool], step:
                     os.close(w.results)
                     w.results = -1
                     continue
-                buf = buffers[key.fd]
+                buf = w.unread
                 buf += data
                 while len(buf) >= _RECORD.size:
                     (size,) = _RECORD.unpack_from(buf)

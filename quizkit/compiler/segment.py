@@ -10,7 +10,8 @@ rjieba's ``tag`` flags a word its dictionary lacks by guessing (``m`` for digits
 tag for a lone rare character); jieba's posseg cut flags such a word ``eng`` when it is
 a run of ASCII letters and digits, else ``x``.  That is undone here, and it is the only
 difference: jieba's dictionary has no ASCII word, and no word with a character outside
-the runs that jieba cuts (``[\u4E00-\u9FD5a-zA-Z0-9+#&._]``) that it could ever produce.
+the runs that jieba cuts (U+4E00-U+9FD5, ASCII letters and digits, ``+#&._``) that it
+could ever produce.
 
 ``tests/test_segment_oracle.py`` checks the result against jieba itself (a test
 dependency) on every dictionary word, the seed, the corpus and random text.
