@@ -4,7 +4,8 @@ The cut is jieba's (``jieba.posseg.cut(sentence, HMM=False)``: dictionary words
 only, so results are stable), computed by rjieba, the Python binding of jieba-rs
 (the Rust port of jieba, with the same dictionary).  jieba itself needs about 1.5
 seconds per process to load its dictionary (a 9 MB marshal cache and ``dict.txt``
-again for the part-of-speech tags) and holds ~100 MB; rjieba loads in under 0.1 s.
+again for the part-of-speech tags) and holds ~140 MB; rjieba loads in under 0.1 s
+and holds ~35 MB.
 
 rjieba's ``tag`` flags a word its dictionary lacks by guessing (``m`` for digits, a
 tag for a lone rare character); jieba's posseg cut flags such a word ``eng`` when it is
