@@ -133,7 +133,8 @@ def test_workers_cut_in_their_own_processes(
     folder = _folder(tmp_path, 70)
     serial = _serial_then_as_new(folder, monkeypatch)
     assert _compile(folder, 2, monkeypatch) == serial
-    assert not segment._MEMO  # nothing was cut here: the workers cut (and compiled) everything
+    # Nothing was cut here: the workers cut (and compiled) everything.
+    assert segment._cut_cached.cache_info().currsize == 0
 
 
 def test_prepare_runs_where_the_chapter_was_compiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,7 +194,7 @@ def test_an_english_folder_never_loads_the_segmenter(
     for i in range(8):
         shutil.copy(REPO / "tests" / "fixtures" / "chapters" / "en-git-cheatsheet.md", folder / f"{i}.md")
     assert _compile(folder, 1, monkeypatch) == _compile(folder, 2, monkeypatch)
-    assert segment._CUT is None and not segment._MEMO
+    assert segment._CUT is None and segment._cut_cached.cache_info().currsize == 0
 
 
 def test_errors_are_chapter_errors_in_a_parallel_compile(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from quizkit.compiler.blocks import Block
@@ -111,19 +110,6 @@ _CLAUSE_END = "，,。；;！？!?"
 _CLAUSE_END_RE = re.compile(r"[\s，,。；;！？!?]")
 
 
-def _copula_runs(sentence: str) -> Iterator[tuple[re.Match[str], str]]:
-    """Each run holding a copula character, with the rest of its clause after it."""
-    for m in _HAN_RUN_RE.finditer(sentence):
-        if _COPULA_CHARS_RE.search(sentence, m.start(), m.end()) is None:
-            continue
-        end = m.end()
-        stop = _CLAUSE_END_RE.search(sentence, end)
-        stop_at = stop.end() if stop is not None else len(sentence)
-        if sentence.startswith("\r\n", stop_at - 1):
-            stop_at += 1  # jieba's one "\r\n" token
-        yield m, sentence[end:stop_at]
-
-
 def _copula_clause(sentence: str) -> tuple[list[tuple[str, str]], int] | None:
     """Tokens of the run holding the first copula token, and the clause after it, with its index.
 
@@ -133,11 +119,19 @@ def _copula_clause(sentence: str) -> tuple[list[tuple[str, str]], int] | None:
     character before the run) and the predicate stops at that token.  Only runs with a
     copula character can hold a copula token, so only they are cut, each on its own.
     """
-    for m, tail in _copula_runs(sentence):
+    for m in _HAN_RUN_RE.finditer(sentence):
+        if _COPULA_CHARS_RE.search(sentence, m.start(), m.end()) is None:
+            continue
         pairs = posseg_cut(m.group())
         idx = next((i for i, (w, _) in enumerate(pairs) if w in _CJK_COPULAS), None)
         if idx is None:
             continue  # "指令", "但是": copula characters inside another word
+        end = m.end()
+        stop = _CLAUSE_END_RE.search(sentence, end)
+        stop_at = stop.end() if stop is not None else len(sentence)
+        if sentence.startswith("\r\n", stop_at - 1):
+            stop_at += 1  # jieba's one "\r\n" token
+        tail = sentence[end:stop_at]
         if tail:
             pairs = pairs + posseg_cut(tail)
         return pairs, idx

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 Pairs = tuple[tuple[str, str], ...]
 _Cut = Callable[[str], Pairs]
@@ -48,24 +49,19 @@ def _rjieba_cut() -> _Cut:
     return cut
 
 
-_MEMO: dict[str, Pairs] = {}
-_MEMO_MAX = 65536  # sentences; past that the memo starts again (chapters rarely repeat so far apart)
+@lru_cache(maxsize=65536)  # sentences
+def _cut_cached(sentence: str) -> Pairs:
+    global _CUT
+    if _CUT is None:
+        _CUT = _rjieba_cut()
+    return _CUT(sentence)
 
 
 def posseg_cut(sentence: str) -> list[tuple[str, str]]:
     """(word, part-of-speech flag) pairs of ``sentence``: jieba's no-HMM posseg cut."""
-    pairs = _MEMO.get(sentence)
-    if pairs is None:
-        global _CUT
-        if _CUT is None:
-            _CUT = _rjieba_cut()
-        pairs = _CUT(sentence)
-        if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.clear()
-        _MEMO[sentence] = pairs
-    return list(pairs)
+    return list(_cut_cached(sentence))
 
 
 def forget() -> None:
     """Drop every memoised cut (tests)."""
-    _MEMO.clear()
+    _cut_cached.cache_clear()
